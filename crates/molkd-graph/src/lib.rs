@@ -1,0 +1,37 @@
+//! # molkd-graph
+//!
+//! Molecules → graph tensors for molkd: SMILES and reaction SMILES parsing (via
+//! `chematic-smiles`' port of RDKit), OGB and pretrain-gnns featurisation, Murcko scaffolds,
+//! batching into burn tensors, and differentiable message-passing primitives.
+//!
+//! Nothing here names a backend: tensors live on the [`burn::tensor::Device`] the caller passes.
+//!
+//! ```
+//! use burn::tensor::Device;
+//! use molkd_graph::{Collate, Featurizer, OgbFeaturizer, message_passing::global_sum_pool};
+//! let graphs: Vec<_> = ["CCO", "c1ccncc1"].iter().map(|s| OgbFeaturizer.featurize(s).unwrap()).collect();
+//! let batch = Collate::new(&OgbFeaturizer).collate(&graphs, &Device::default()).unwrap();
+//! let x = batch.atom_features.clone().float();                       // [N, 9]
+//! let pooled = global_sum_pool(x, batch.batch.clone(), batch.num_graphs()); // [2, 9]
+//! assert_eq!(pooled.dims(), [2, 9]);
+//! ```
+
+pub mod batch;
+pub mod error;
+pub mod featurize;
+pub mod message_passing;
+pub mod mol_graph;
+pub mod reaction;
+pub mod scaffold;
+
+pub use batch::{Collate, GraphBatch};
+pub use error::{GraphError, Result};
+pub use featurize::{
+    FeatureScheme, Featurizer, OgbFeaturizer, PretrainGnnFeaturizer, parse_smiles,
+};
+pub use mol_graph::MolGraph;
+pub use reaction::{Reaction, ReactionGraph};
+pub use scaffold::{murcko_scaffold, murcko_scaffold_of};
+
+/// burn, re-exported so users get the same version molkd was built with.
+pub use burn;

@@ -1,0 +1,147 @@
+//! Reading delimited text tables as the MoleculeNet and reaction files come: plain or gzip,
+//! LF or CRLF, blank lines between records.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::error::{Result, TrainError};
+
+/// A table's header and records. Data rows are numbered from 0 after the header, blank lines
+/// not counted (as pandas counts them); `rows[i]` is the number of `records[i]` and `lines[i]`
+/// its 1-based line in the file. Malformed rows keep their number, so numbering never shifts.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// File the table came from.
+    pub path: PathBuf,
+    /// Column names.
+    pub header: Vec<String>,
+    /// Data rows.
+    pub records: Vec<csv::StringRecord>,
+    /// Data-row number of each record.
+    pub rows: Vec<usize>,
+    /// 1-based line of each record.
+    pub lines: Vec<u64>,
+    /// Rows that could not be read (wrong field count): data-row number, line, reason.
+    pub malformed: Vec<(usize, u64, String)>,
+}
+
+impl Table {
+    /// Index of column `name`, or an error listing the columns there are.
+    pub fn column(&self, name: &str) -> Result<usize> {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| TrainError::MissingColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+                available: self.header.join(", "),
+            })
+    }
+}
+
+/// Opens a file, transparently decompressing gzip or xz (detected by their magic bytes).
+pub fn open_text(path: &Path) -> Result<Box<dyn Read + Send>> {
+    let io = |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = BufReader::new(File::open(path).map_err(io)?);
+    let mut magic = [0u8; 6];
+    let n = read_prefix(&mut file, &mut magic).map_err(io)?;
+    let file = BufReader::new(File::open(path).map_err(io)?);
+    if n >= 2 && magic[..2] == [0x1f, 0x8b] {
+        Ok(Box::new(MultiGzDecoder::new(file)))
+    } else if n == 6 && magic == [0xfd, b'7', b'z', b'X', b'Z', 0] {
+        Ok(Box::new(liblzma::read::XzDecoder::new(file)))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Reads a delimited table with a header row.
+pub fn read_table(path: &Path, delimiter: u8) -> Result<Table> {
+    let reader = open_text(path)?;
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let csv_error = |e: csv::Error| TrainError::Csv {
+        path: path.to_path_buf(),
+        message: match e.kind() {
+            csv::ErrorKind::Io(io) => format!("read failed (truncated or corrupt file?): {io}"),
+            _ => e.to_string(),
+        },
+    };
+    let header: Vec<String> = csv
+        .headers()
+        .map_err(csv_error)?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(TrainError::Csv {
+            path: path.to_path_buf(),
+            message: "empty file or header".into(),
+        });
+    }
+    let mut table = Table {
+        path: path.to_path_buf(),
+        header,
+        records: Vec::new(),
+        rows: Vec::new(),
+        lines: Vec::new(),
+        malformed: Vec::new(),
+    };
+    let mut record = csv::StringRecord::new();
+    let mut row = 0usize;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                // A line holding only whitespace is a blank line, not a row.
+                if record.len() == 1 && record[0].trim().is_empty() {
+                    continue;
+                }
+                row += 1;
+                if record.len() != table.header.len() {
+                    table.malformed.push((
+                        row - 1,
+                        line,
+                        format!(
+                            "{} fields, the header has {}",
+                            record.len(),
+                            table.header.len()
+                        ),
+                    ));
+                    continue;
+                }
+                table.records.push(record.clone());
+                table.rows.push(row - 1);
+                table.lines.push(line);
+            }
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return Err(csv_error(e)),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                table.malformed.push((row, line, e.to_string()));
+                row += 1;
+            }
+        }
+    }
+    Ok(table)
+}

@@ -1,0 +1,48 @@
+//! Errors of datasets, splits and training.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Everything that can go wrong loading data or training.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// A file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CSV file is malformed beyond skipping a row (bad header, truncated compression).
+    #[error("{path}: {message}")]
+    Csv { path: PathBuf, message: String },
+    /// A column the caller asked for is not in the file.
+    #[error("{path}: no column `{column}` (columns: {available})")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        available: String,
+    },
+    /// An unknown registry data set.
+    #[error("unknown dataset `{0}` (known: {1})")]
+    UnknownDataset(String, String),
+    /// No data directory was given and `MOLKD_DATA_DIR` is not set.
+    #[error("no data directory: pass one or set MOLKD_DATA_DIR")]
+    NoDataDir,
+    /// A data set file is not where it should be.
+    #[error("dataset file `{file}` not found under {dir} (looked in {dir}/moleculenet and {dir})")]
+    DatasetFileNotFound { file: String, dir: PathBuf },
+    /// A data set has no usable rows.
+    #[error("{0}: no usable rows")]
+    Empty(PathBuf),
+    /// Invalid arguments (split fractions, ...).
+    #[error("{0}")]
+    Invalid(String),
+    /// An error from the graph layer.
+    #[error(transparent)]
+    Graph(#[from] molkd_graph::GraphError),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = TrainError> = std::result::Result<T, E>;

@@ -1,0 +1,125 @@
+//! The `molkd` command line: a thin shell over the library.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use molkd::graph::{FeatureScheme, OgbFeaturizer};
+use molkd::train::data::{data_dir, dataset_spec};
+use molkd::train::featurize_file::featurize_to_jsonl;
+use molkd::train::{SplitFractions, SplitKind};
+
+#[derive(Parser)]
+#[command(
+    name = "molkd",
+    version,
+    about = "Molecular property prediction with reaction-to-molecule distillation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Featurise molecules into JSON lines (one object per input molecule, in input order).
+    Featurize {
+        /// Feature scheme: `ogb` or `pretrain-gnns`.
+        #[arg(long, default_value = "ogb")]
+        scheme: FeatureScheme,
+        /// Input: one SMILES per line, or a CSV with --smiles-column (gzip accepted).
+        #[arg(long)]
+        input: PathBuf,
+        /// Read SMILES from this column of a CSV.
+        #[arg(long)]
+        smiles_column: Option<String>,
+        /// Output JSON-lines file.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Split a registry data set; writes `{"train": [...], "valid": [...], "test": [...]}` of
+    /// 0-based data-row numbers (header not counted, unparsable rows excluded).
+    Split {
+        /// Registry data set (bbbp, tox21, toxcast, sider, clintox, muv, hiv, bace, esol, freesolv, lipo).
+        #[arg(long)]
+        dataset: String,
+        /// Data directory (default: $MOLKD_DATA_DIR).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// scaffold, random-scaffold or random.
+        #[arg(long, default_value = "scaffold")]
+        kind: SplitKind,
+        /// Seed of the random kinds.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output JSON file.
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn create(path: &PathBuf) -> Result<BufWriter<File>, Box<dyn std::error::Error>> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Featurize {
+            scheme,
+            input,
+            smiles_column,
+            output,
+        } => {
+            let start = std::time::Instant::now();
+            let mut out = create(&output)?;
+            let report = featurize_to_jsonl(&input, smiles_column.as_deref(), scheme, &mut out)?;
+            eprintln!(
+                "featurized {} molecules ({} with errors, {} empty lines skipped) in {:.2?}",
+                report.molecules,
+                report.errors,
+                report.empty_skipped,
+                start.elapsed()
+            );
+        }
+        Command::Split {
+            dataset,
+            data_dir: dir,
+            kind,
+            seed,
+            output,
+        } => {
+            let spec = dataset_spec(&dataset)?;
+            let data = spec.load(&data_dir(dir.as_deref())?, &OgbFeaturizer)?;
+            eprintln!("{}", data.skip_report());
+            let split = kind.split(&data.smiles, SplitFractions::default(), seed)?;
+            let rows = split.map(&data.rows);
+            let mut out = create(&output)?;
+            serde_json::to_writer(&mut out, &rows)?;
+            out.flush()?;
+            eprintln!(
+                "{kind} split of {}: train {}, valid {}, test {}",
+                spec.name,
+                rows.train.len(),
+                rows.valid.len(),
+                rows.test.len()
+            );
+        }
+    }
+    Ok(())
+}

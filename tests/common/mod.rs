@@ -1,0 +1,141 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use molkd::graph::Reaction;
+use molkd::train::MOLECULENET;
+use molkd::train::data::table::{open_text, read_table};
+
+/// `$MOLKD_DATA_DIR`; the real-data tests are `#[ignore]`d and need it.
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("MOLKD_DATA_DIR")
+        .map(PathBuf::from)
+        .expect("set MOLKD_DATA_DIR to the shared data folder to run the real-data tests");
+    assert!(
+        dir.is_dir(),
+        "MOLKD_DATA_DIR={} is not a folder",
+        dir.display()
+    );
+    dir
+}
+
+/// The Python interpreter with RDKit (`$MOLKD_PYTHON`, default `python3`).
+pub fn python() -> String {
+    std::env::var("MOLKD_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Runs `scripts/rdkit_reference.py` with `args`, failing the test with its stderr.
+pub fn rdkit_reference(args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/rdkit_reference.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("run python3 (install it, with `pip install rdkit pandas`)");
+    assert!(
+        out.status.success(),
+        "rdkit_reference.py {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs the `molkd` binary, returning (success, stdout, stderr).
+pub fn molkd(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_molkd"))
+        .args(args)
+        .output()
+        .expect("run molkd");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every `step`-th element (after de-duplication) so a sample spans the whole file.
+fn spread(items: Vec<String>, want: usize) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let unique: Vec<String> = items
+        .into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .collect();
+    let step = (unique.len() / want.max(1)).max(1);
+    unique.into_iter().step_by(step).take(want).collect()
+}
+
+fn column(path: &Path, delimiter: u8, name: &str) -> Vec<String> {
+    let table = read_table(path, delimiter).expect("read table");
+    let c = table.column(name).expect("column");
+    table
+        .records
+        .iter()
+        .map(|r| r[c].trim().to_string())
+        .collect()
+}
+
+fn components(reactions: Vec<String>) -> Vec<String> {
+    reactions
+        .iter()
+        .filter_map(|r| Reaction::parse(r).ok())
+        .flat_map(|r| r.reactants.into_iter().chain(r.agents).chain(r.products))
+        .collect()
+}
+
+fn tar_member_lines(path: &Path) -> Vec<String> {
+    let mut archive = tar::Archive::new(open_text(path).expect("open tar.gz"));
+    let mut lines = Vec::new();
+    for entry in archive.entries().expect("tar entries") {
+        let mut entry = entry.expect("tar entry");
+        let mut text = String::new();
+        entry.read_to_string(&mut text).expect("tar member text");
+        lines.extend(text.lines().map(str::to_string));
+    }
+    lines
+}
+
+/// A deterministic sample of SMILES from all of the shared data: every MoleculeNet file,
+/// reaction components of every reaction file, and QM9 molecules.
+pub fn sample_smiles(dir: &Path) -> Vec<String> {
+    let mut sample = Vec::new();
+    for spec in &MOLECULENET {
+        let path = spec.path_in(dir).expect("MoleculeNet file");
+        sample.extend(spread(column(&path, b',', spec.smiles_column), 380));
+    }
+    let rx = dir.join("reactions");
+    let uspto = column(&rx.join("uspto_yields_above.csv.xz"), b',', "rxn");
+    sample.extend(spread(components(spread(uspto, 400)), 700));
+    let doyle = column(
+        &rx.join("buchwald_hartwig/doyle_FullCV_01.csv"),
+        b',',
+        "smiles",
+    );
+    sample.extend(spread(components(doyle), 150));
+    let suzuki = column(&rx.join("suzuki_miyaura/random_split_0.tsv"), b'\t', "rxn");
+    sample.extend(spread(components(suzuki), 150));
+    let jin = tar_member_lines(&rx.join("uspto_480k_jin/test.txt.tar.gz"));
+    sample.extend(spread(components(spread(jin, 300)), 500));
+    let molr = read_table(&rx.join("molr/real_reaction_test.csv"), b',').expect("molr");
+    sample.extend(
+        molr.records
+            .iter()
+            .flat_map(|r| (0..6).map(move |c| r[c].to_string())),
+    );
+    let qm9 = column(&dir.join("3d/qm9pack_every13th.csv.gz"), b',', "SMILES");
+    sample.extend(spread(qm9, 300));
+    let mut seen = HashSet::new();
+    sample.retain(|s| !s.is_empty() && seen.insert(s.clone()));
+    sample
+}
+
+/// Reads a JSON-lines file.
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    let file = std::fs::File::open(path).expect("open jsonl");
+    BufReader::new(file)
+        .lines()
+        .map(|l| serde_json::from_str(&l.expect("line")).expect("json"))
+        .collect()
+}

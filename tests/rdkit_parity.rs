@@ -1,0 +1,67 @@
+//! RDKit parity of `molkd featurize --scheme ogb` on ≥ 5,000 real SMILES (needs MOLKD_DATA_DIR,
+//! python3 with RDKit). Run: `MOLKD_DATA_DIR=../shared/data cargo test --release -- --ignored`.
+
+mod common;
+
+use common::{data_dir, molkd, rdkit_reference, read_jsonl, sample_smiles};
+
+#[test]
+#[ignore = "needs MOLKD_DATA_DIR and python3 with RDKit"]
+fn ogb_features_match_rdkit_on_real_smiles() {
+    let dir = data_dir();
+    let sample = sample_smiles(&dir);
+    assert!(sample.len() >= 5000, "only {} SMILES sampled", sample.len());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("sample.smi");
+    std::fs::write(&input, sample.join("\n") + "\n").unwrap();
+    let ours = tmp.path().join("molkd.jsonl");
+    let reference = tmp.path().join("rdkit.jsonl");
+    let (ok, _, stderr) = molkd(&[
+        "featurize",
+        "--scheme",
+        "ogb",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        ours.to_str().unwrap(),
+    ]);
+    assert!(ok, "molkd featurize failed: {stderr}");
+    rdkit_reference(&[
+        "features",
+        input.to_str().unwrap(),
+        reference.to_str().unwrap(),
+    ]);
+
+    let (ours, reference) = (read_jsonl(&ours), read_jsonl(&reference));
+    assert_eq!(ours.len(), sample.len());
+    assert_eq!(reference.len(), sample.len());
+    let mut parsable = 0usize;
+    let mut identical = 0usize;
+    let mut mismatches = Vec::new();
+    for (a, b) in ours.iter().zip(&reference) {
+        assert_eq!(a["smiles"], b["smiles"], "outputs are in input order");
+        if b.get("error").is_some() {
+            continue;
+        }
+        parsable += 1;
+        if a.get("error").is_none() && a["atoms"] == b["atoms"] && a["bonds"] == b["bonds"] {
+            identical += 1;
+        } else if mismatches.len() < 10 {
+            let what = match a.get("error") {
+                Some(e) => format!("molkd error: {e}"),
+                None => "features differ".to_string(),
+            };
+            mismatches.push(format!("{} ({what})", b["smiles"]));
+        }
+    }
+    let rate = identical as f64 / parsable as f64;
+    println!(
+        "RDKit parity: {identical} of {parsable} RDKit-parsable molecules identical ({:.3} %), {} sampled",
+        100.0 * rate,
+        sample.len()
+    );
+    for m in &mismatches {
+        println!("  mismatch {m}");
+    }
+    assert!(rate >= 0.995, "parity {rate:.4} below 99.5 %");
+}
