@@ -1,5 +1,6 @@
-//! Message-passing primitives: edges/s of gather + scatter-sum and graphs/s of pooling, at
-//! 32 / 128 / 512-molecule batches, on every CPU backend built.
+//! Message-passing primitives (edges/s of gather + scatter-sum, graphs/s of pooling) and the
+//! GIN layer / 5 × 300 student (graphs/s, forward and forward + backward), at 32 / 128 /
+//! 512-molecule batches, on every CPU backend built.
 
 #[path = "common.rs"]
 mod common;
@@ -9,7 +10,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use molkd::graph::message_passing::{
     gather, global_max_pool, global_mean_pool, global_sum_pool, scatter_sum,
 };
-use molkd::graph::{Collate, PretrainGnnFeaturizer};
+use molkd::graph::{Collate, Featurizer, PretrainGnnFeaturizer};
+use molkd::models::{GinConvConfig, GnnEncoderConfig, StudentModelConfig};
 
 const HIDDEN: usize = 300;
 
@@ -93,5 +95,62 @@ fn message_passing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, message_passing);
+/// GIN layer and the pretrain-gnns student (GIN 5 × 300, mean readout), forward and
+/// forward + backward: graphs/s.
+fn gin_student(c: &mut Criterion) {
+    let f = PretrainGnnFeaturizer;
+    let graphs = common::bench_graphs(&f, 512);
+    let collate = Collate::new(&f)
+        .with_self_loops(true)
+        .expect("self-loop category");
+    let encoder =
+        || GnnEncoderConfig::new(f.atom_vocab_sizes().to_vec(), f.bond_vocab_sizes().to_vec());
+    let mut group = c.benchmark_group("gin");
+    group.sample_size(10);
+    for (backend, device) in devices() {
+        let ad = device.clone().autodiff();
+        let student = StudentModelConfig::new(encoder(), 12)
+            .init(&ad)
+            .expect("student");
+        let layer = GinConvConfig::new(HIDDEN, f.bond_vocab_sizes().to_vec()).init(&ad);
+        for size in [32usize, 128, 512] {
+            let part = &graphs[..size.min(graphs.len())];
+            let batch = collate.collate(part, &ad).expect("batch");
+            let id = format!("{backend}/{size}");
+            group.throughput(Throughput::Elements(batch.num_graphs() as u64));
+            let x = Tensor::<2>::random(
+                [batch.num_nodes(), HIDDEN],
+                Distribution::Normal(0.0, 1.0),
+                &ad,
+            );
+            group.bench_function(BenchmarkId::new("layer_fwd_bwd_graphs", &id), |b| {
+                b.iter(|| {
+                    let grads = layer
+                        .forward(x.clone().require_grad(), &batch)
+                        .sum()
+                        .backward();
+                    ad.sync().expect("sync");
+                    grads
+                })
+            });
+            group.bench_function(BenchmarkId::new("student_fwd_graphs", &id), |b| {
+                b.iter(|| {
+                    let out = student.forward(&batch).predictions.detach();
+                    ad.sync().expect("sync");
+                    out
+                })
+            });
+            group.bench_function(BenchmarkId::new("student_fwd_bwd_graphs", &id), |b| {
+                b.iter(|| {
+                    let grads = student.forward(&batch).predictions.sum().backward();
+                    ad.sync().expect("sync");
+                    grads
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, message_passing, gin_student);
 criterion_main!(benches);

@@ -31,6 +31,13 @@ pub struct GraphBatch {
     pub node_offsets: Vec<usize>,
     /// First edge into each node, plus the total: `[N + 1]`.
     pub dst_offsets: Vec<usize>,
+    /// Whether every node has a self-loop edge.
+    pub self_loops: bool,
+    /// Largest value of each atom feature column (host side, so embeddings can check their
+    /// vocabulary without reading the device).
+    pub atom_feature_max: Vec<i64>,
+    /// Largest value of each bond feature column (`-1` when there are no edges).
+    pub bond_feature_max: Vec<i64>,
 }
 
 impl GraphBatch {
@@ -127,7 +134,7 @@ impl Collate {
             }
         }
         let host = self.host_arrays(&graphs);
-        Ok(host.into_batch(device, self.atom_width, self.bond_width))
+        Ok(host.into_batch(device, self.atom_width, self.bond_width, self.self_loops))
     }
 
     /// Collates on the host: edges are placed by a counting sort on destination.
@@ -205,8 +212,25 @@ struct HostBatch {
 }
 
 impl HostBatch {
-    fn into_batch(self, device: &Device, atom_width: usize, bond_width: usize) -> GraphBatch {
+    fn into_batch(
+        self,
+        device: &Device,
+        atom_width: usize,
+        bond_width: usize,
+        self_loops: bool,
+    ) -> GraphBatch {
         let n = self.batch.len();
+        let column_max = |data: &[i64], width: usize| -> Vec<i64> {
+            let mut max = vec![-1i64; width];
+            for row in data.chunks_exact(width) {
+                for (m, &v) in max.iter_mut().zip(row) {
+                    *m = (*m).max(v);
+                }
+            }
+            max
+        };
+        let atom_feature_max = column_max(&self.atom_features, atom_width);
+        let bond_feature_max = column_max(&self.edge_features, bond_width);
         let e = self.edge_index.len() / 2;
         let int2 = |data: Vec<i64>, shape: [usize; 2]| {
             Tensor::<2, Int>::from_data(TensorData::new(data, shape), device)
@@ -229,6 +253,60 @@ impl HostBatch {
             node_counts: self.node_counts,
             node_offsets: self.node_offsets,
             dst_offsets: self.dst_offsets,
+            self_loops,
+            atom_feature_max,
+            bond_feature_max,
         }
+    }
+}
+
+/// A batch of reactions: all reactant molecules as one [`GraphBatch`], all products as
+/// another, and which reaction each molecule belongs to.
+#[derive(Debug, Clone)]
+pub struct ReactionBatch {
+    /// Reactant molecules of every reaction, in reaction order.
+    pub reactants: GraphBatch,
+    /// Product molecules of every reaction, in reaction order.
+    pub products: GraphBatch,
+    /// Reaction index of each reactant molecule `[G_r]`.
+    pub reactant_reaction: Tensor<1, Int>,
+    /// Reaction index of each product molecule `[G_p]`.
+    pub product_reaction: Tensor<1, Int>,
+    /// Number of reactions.
+    pub num_reactions: usize,
+}
+
+impl Collate {
+    /// Collates reactions (each needs at least one reactant and one product).
+    pub fn collate_reactions(
+        &self,
+        reactions: &[&crate::reaction::ReactionGraph],
+        device: &Device,
+    ) -> Result<ReactionBatch> {
+        if reactions.is_empty() {
+            return Err(GraphError::Collate("empty reaction batch".into()));
+        }
+        let mut reactant_reaction = Vec::new();
+        let mut product_reaction = Vec::new();
+        for (r, reaction) in reactions.iter().enumerate() {
+            if reaction.reactants.is_empty() || reaction.products.is_empty() {
+                return Err(GraphError::Collate(format!(
+                    "reaction {r} has no reactants or no products"
+                )));
+            }
+            reactant_reaction.extend(std::iter::repeat_n(r as i64, reaction.reactants.len()));
+            product_reaction.extend(std::iter::repeat_n(r as i64, reaction.products.len()));
+        }
+        let index = |v: Vec<i64>| {
+            let n = v.len();
+            Tensor::<1, Int>::from_data(TensorData::new(v, [n]), device)
+        };
+        Ok(ReactionBatch {
+            reactants: self.collate(reactions.iter().flat_map(|r| &r.reactants), device)?,
+            products: self.collate(reactions.iter().flat_map(|r| &r.products), device)?,
+            reactant_reaction: index(reactant_reaction),
+            product_reaction: index(product_reaction),
+            num_reactions: reactions.len(),
+        })
     }
 }

@@ -24,7 +24,7 @@ pub mod mol_graph;
 pub mod reaction;
 pub mod scaffold;
 
-pub use batch::{Collate, GraphBatch};
+pub use batch::{Collate, GraphBatch, ReactionBatch};
 pub use error::{GraphError, Result};
 pub use featurize::{
     FeatureScheme, Featurizer, OgbFeaturizer, PretrainGnnFeaturizer, parse_smiles,

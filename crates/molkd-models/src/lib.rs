@@ -1,2 +1,48 @@
-//! Encoders (GIN, GCN, GAT, SAGE, TAG, graph transformer), readouts, heads, and the MolKD
-//! teacher (reaction) and student (molecule) models. Not implemented yet: see the encoder issue.
+//! # molkd-models
+//!
+//! Encoders, readouts, heads and the MolKD student, built the burn way: a
+//! `#[derive(Config)]` per module with `init(&device)`, a `#[derive(Module)]` struct and a
+//! `forward` with shape comments. Layers are small modules on `molkd_graph::message_passing`.
+//!
+//! Status: GIN (pretrain-gnns), GCN, GraphSAGE (mean / pool), GAT and TAG layers, the
+//! categorical embeddings, `GnnEncoder` (BatchNorm, ReLU, dropout, jumping knowledge),
+//! readouts, `StudentModel`, the reaction `TeacherModel` and checkpoints (burnpack parameters
+//! + JSON config).
+//!
+//! ```
+//! use burn::tensor::Device;
+//! use molkd_graph::{Collate, Featurizer, PretrainGnnFeaturizer};
+//! use molkd_models::{GnnEncoderConfig, StudentModelConfig};
+//!
+//! let f = PretrainGnnFeaturizer;
+//! let device = Device::default();
+//! let graphs = [f.featurize("CCO").unwrap(), f.featurize("c1ccccc1O").unwrap()];
+//! let batch = Collate::new(&f).with_self_loops(true).unwrap().collate(&graphs, &device).unwrap();
+//! let encoder = GnnEncoderConfig::new(f.atom_vocab_sizes().to_vec(), f.bond_vocab_sizes().to_vec())
+//!     .with_num_layers(2)
+//!     .with_d_model(16);
+//! let model = StudentModelConfig::new(encoder, 3).init(&device).unwrap();
+//! model.check(&batch).unwrap();
+//! assert_eq!(model.forward(&batch).predictions.dims(), [2, 3]);
+//! ```
+
+pub mod checkpoint;
+pub mod conv;
+pub mod embedding;
+pub mod encoder;
+pub mod error;
+pub mod readout;
+pub mod student;
+pub mod teacher;
+
+pub use checkpoint::CheckpointError;
+pub use conv::{
+    Conv, ConvKind, GatConv, GatConvConfig, GcnConv, GcnConvConfig, GinConv, GinConvConfig,
+    SageAggregator, SageConv, SageConvConfig, TagConv, TagConvConfig,
+};
+pub use embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
+pub use encoder::{GnnEncoder, GnnEncoderConfig, JumpingKnowledge};
+pub use error::{ModelError, Result};
+pub use readout::{Readout, ReadoutConfig, ReadoutKind};
+pub use student::{ProjectionHead, StudentModel, StudentModelConfig, StudentOutput};
+pub use teacher::{TeacherModel, TeacherModelConfig};

@@ -1,0 +1,148 @@
+//! Message-passing layers, each a small module on `molkd_graph::message_passing`, and
+//! [`Conv`], the one an encoder stacks.
+
+mod gat;
+mod gcn;
+mod gin;
+mod sage;
+mod tag;
+
+pub use gat::{GatConv, GatConvConfig};
+pub use gcn::{GcnConv, GcnConvConfig};
+pub use gin::{GinConv, GinConvConfig};
+pub use sage::{SageAggregator, SageConv, SageConvConfig};
+pub use tag::{TagConv, TagConvConfig};
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use molkd_graph::GraphBatch;
+use serde::{Deserialize, Serialize};
+
+use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
+use crate::error::{ModelError, Result};
+
+/// Which layer an encoder stacks (the convolutions MolR's teacher offers, plus GIN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ConvKind {
+    /// [`GinConv`] (pretrain-gnns; needs self-loops).
+    #[default]
+    Gin,
+    /// [`GcnConv`] with bond embeddings (needs self-loops).
+    Gcn,
+    /// [`SageConv`] with bond embeddings.
+    Sage {
+        /// Mean or max-pool.
+        aggregator: SageAggregator,
+    },
+    /// [`GatConv`] with bond embeddings.
+    Gat {
+        /// Attention heads.
+        heads: usize,
+    },
+    /// [`TagConv`] (no edge features).
+    Tag {
+        /// Hops.
+        hops: usize,
+    },
+}
+
+impl ConvKind {
+    /// One layer of this kind, `d → d`, with bond embeddings sized by `bond_vocab_sizes`.
+    pub fn init(
+        &self,
+        d_model: usize,
+        bond_vocab_sizes: &[usize],
+        device: &Device,
+    ) -> Result<Conv> {
+        let bonds = bond_vocab_sizes.to_vec();
+        Ok(match *self {
+            ConvKind::Gin => Conv::Gin(GinConvConfig::new(d_model, bonds).init(device)),
+            ConvKind::Gcn => Conv::Gcn(
+                GcnConvConfig::new(d_model)
+                    .with_bond_vocab_sizes(bonds)
+                    .init(device),
+            ),
+            ConvKind::Sage { aggregator } => Conv::Sage(
+                SageConvConfig::new(d_model)
+                    .with_aggregator(aggregator)
+                    .with_bond_vocab_sizes(bonds)
+                    .init(device),
+            ),
+            ConvKind::Gat { heads } => Conv::Gat(
+                GatConvConfig::new(d_model)
+                    .with_heads(heads)
+                    .with_bond_vocab_sizes(bonds)
+                    .init(device)?,
+            ),
+            ConvKind::Tag { hops } => {
+                Conv::Tag(TagConvConfig::new(d_model).with_hops(hops).init(device))
+            }
+        })
+    }
+}
+
+/// Any of the layers.
+#[derive(Module, Debug)]
+pub enum Conv {
+    /// GIN.
+    Gin(GinConv),
+    /// GCN.
+    Gcn(GcnConv),
+    /// GraphSAGE.
+    Sage(SageConv),
+    /// GAT.
+    Gat(GatConv),
+    /// TAGConv.
+    Tag(TagConv),
+}
+
+impl Conv {
+    /// Checks that `batch` fits the layer.
+    pub fn check(&self, batch: &GraphBatch) -> Result<()> {
+        match self {
+            Conv::Gin(c) => c.check(batch),
+            Conv::Gcn(c) => c.check(batch),
+            Conv::Sage(c) => c.check(batch),
+            Conv::Gat(c) => c.check(batch),
+            Conv::Tag(c) => c.check(batch),
+        }
+    }
+
+    /// Shapes: `x` `[N, d]` → `[N, d]`.
+    pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
+        match self {
+            Conv::Gin(c) => c.forward(x, batch),
+            Conv::Gcn(c) => c.forward(x, batch),
+            Conv::Sage(c) => c.forward(x, batch),
+            Conv::Gat(c) => c.forward(x, batch),
+            Conv::Tag(c) => c.forward(x, batch),
+        }
+    }
+}
+
+/// Bond embeddings of width `d`, or none when `vocab_sizes` is empty.
+fn edge_embedding(
+    vocab_sizes: &[usize],
+    d: usize,
+    device: &Device,
+) -> Option<CategoricalEmbedding> {
+    (!vocab_sizes.is_empty())
+        .then(|| CategoricalEmbeddingConfig::new(vocab_sizes.to_vec(), d).init(device))
+}
+
+/// Self-loops present and bond features within the vocabulary, for layers that sum over
+/// `N(v) ∪ {v}` like pretrain-gnns.
+fn check_with_self_loops(
+    layer: &'static str,
+    edges: Option<&CategoricalEmbedding>,
+    batch: &GraphBatch,
+) -> Result<()> {
+    if !batch.self_loops {
+        return Err(ModelError::NeedsSelfLoops(layer));
+    }
+    match edges {
+        Some(e) => e.check(layer, &batch.bond_feature_max),
+        None => Ok(()),
+    }
+}

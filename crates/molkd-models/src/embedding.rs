@@ -1,0 +1,108 @@
+//! Sums of per-feature embeddings for categorical atom and bond features.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::Initializer;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use crate::error::{ModelError, Result};
+
+/// Configuration of [`CategoricalEmbedding`].
+#[derive(Config, Debug)]
+pub struct CategoricalEmbeddingConfig {
+    /// Categories per feature column, e.g. `Featurizer::atom_vocab_sizes()`.
+    pub vocab_sizes: Vec<usize>,
+    /// Embedding width.
+    pub d_model: usize,
+}
+
+/// `Σ_j E_j[x_j]`: one embedding table per categorical feature column, summed — OGB's
+/// `AtomEncoder` / `BondEncoder`, and pretrain-gnns' `x_embedding1 + x_embedding2`.
+///
+/// The tables are stored stacked in one `[Σ vocab, d]` parameter and looked up with one
+/// gather (column `j` is offset by the sizes before it); each block is Xavier-uniform
+/// initialised on its own shape, as pretrain-gnns initialises its tables.
+#[derive(Module, Debug)]
+pub struct CategoricalEmbedding {
+    /// Stacked tables `[Σ vocab, d_model]`.
+    pub weight: Param<Tensor<2>>,
+    #[module(skip)]
+    vocab_sizes: Vec<usize>,
+}
+
+impl CategoricalEmbeddingConfig {
+    /// Initialises the tables on `device`.
+    pub fn init(&self, device: &Device) -> CategoricalEmbedding {
+        let blocks: Vec<Tensor<2>> = self
+            .vocab_sizes
+            .iter()
+            .map(|&v| {
+                Initializer::XavierUniform { gain: 1.0 }
+                    .init_with([v, self.d_model], Some(v), Some(self.d_model), device)
+                    .val()
+            })
+            .collect();
+        CategoricalEmbedding {
+            // Detached: the stacked table is the leaf parameter, not a function of the blocks.
+            weight: Param::from_tensor(Tensor::cat(blocks, 0).detach()),
+            vocab_sizes: self.vocab_sizes.clone(),
+        }
+    }
+}
+
+impl CategoricalEmbedding {
+    /// Categories per column.
+    pub fn vocab_sizes(&self) -> &[usize] {
+        &self.vocab_sizes
+    }
+
+    /// Checks host-side column maxima (`GraphBatch::atom_feature_max`) against the vocabulary,
+    /// so out-of-range features are an error rather than an out-of-bounds gather.
+    pub fn check(&self, what: &'static str, column_max: &[i64]) -> Result<()> {
+        let vocab = self.vocab_sizes();
+        if column_max.len() != vocab.len() {
+            return Err(ModelError::FeatureWidth {
+                what,
+                got: column_max.len(),
+                expected: vocab.len(),
+            });
+        }
+        for (column, (&value, &size)) in column_max.iter().zip(vocab).enumerate() {
+            if value >= size as i64 {
+                return Err(ModelError::VocabularyExceeded {
+                    what,
+                    column,
+                    value,
+                    vocab: size,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Embeds categorical features.
+    ///
+    /// Shapes: `features` `[R, F]` (Int) → `[R, d_model]`.
+    pub fn forward(&self, features: Tensor<2, Int>) -> Tensor<2> {
+        let [rows, columns] = features.dims();
+        let device = features.device();
+        let weight = self.weight.val();
+        let [_, d] = weight.dims();
+        let offsets: Vec<i64> = self
+            .vocab_sizes()
+            .iter()
+            .scan(0i64, |acc, &v| {
+                let o = *acc;
+                *acc += v as i64;
+                Some(o)
+            })
+            .collect();
+        let offsets = Tensor::<2, Int>::from_data(TensorData::new(offsets, [1, columns]), &device);
+        let index = (features + offsets).reshape([rows * columns]); // [R·F]
+        weight
+            .select(0, index) // [R·F, d]
+            .reshape([rows, columns, d])
+            .sum_dim(1) // [R, 1, d]
+            .reshape([rows, d])
+    }
+}

@@ -1,0 +1,137 @@
+//! The MolKD teacher: a molecule encoder whose embeddings obey reaction equivalence
+//! (Σ reactants ≈ Σ products, MolR, Wang et al. ICLR 2022), with an optional yield head.
+
+use burn::config::Config;
+use burn::module::{Module, RunningState};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use molkd_graph::message_passing::{global_sum_pool, scatter_sum};
+use molkd_graph::{GraphBatch, ReactionBatch};
+
+use crate::conv::{Conv, ConvKind};
+use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
+use crate::error::{ModelError, Result};
+
+/// Configuration of [`TeacherModel`]; defaults follow MolR (GCN, 2 layers, 1024 dims).
+#[derive(Config, Debug)]
+pub struct TeacherModelConfig {
+    /// Atom feature vocabularies.
+    pub atom_vocab_sizes: Vec<usize>,
+    /// Bond feature vocabularies.
+    pub bond_vocab_sizes: Vec<usize>,
+    /// Layer kind.
+    #[config(default = "ConvKind::Gcn")]
+    pub conv: ConvKind,
+    /// Number of layers.
+    #[config(default = 2)]
+    pub num_layers: usize,
+    /// Embedding width.
+    #[config(default = 1024)]
+    pub d_model: usize,
+    /// Add a yield-regression head on `[h_R ‖ h_P]`.
+    #[config(default = false)]
+    pub yield_head: bool,
+}
+
+/// Molecule encoder with sum pooling, ReLU between layers (none after the last), and MolR's
+/// one-time embedding scale: on the first forward pass the embeddings are scaled so their mean
+/// norm is `sqrt(d)`, and that factor is kept as module state (saved with the parameters).
+#[derive(Module, Debug)]
+pub struct TeacherModel {
+    /// Atom embedding.
+    pub atom_embedding: CategoricalEmbedding,
+    /// Message-passing layers.
+    pub layers: Vec<Conv>,
+    /// Embedding scale `[1]`; 0 until the first forward pass sets it.
+    pub scale: RunningState<Tensor<1>>,
+    /// Yield head `Linear(2d, 1)`.
+    pub yield_head: Option<Linear>,
+}
+
+impl TeacherModelConfig {
+    /// Initialises the teacher on `device`.
+    pub fn init(&self, device: &Device) -> Result<TeacherModel> {
+        if self.num_layers == 0 || self.d_model == 0 {
+            return Err(ModelError::InvalidConfig(
+                "TeacherModel needs at least one layer and a positive width".into(),
+            ));
+        }
+        Ok(TeacherModel {
+            atom_embedding: CategoricalEmbeddingConfig::new(
+                self.atom_vocab_sizes.clone(),
+                self.d_model,
+            )
+            .init(device),
+            layers: (0..self.num_layers)
+                .map(|_| self.conv.init(self.d_model, &self.bond_vocab_sizes, device))
+                .collect::<Result<_>>()?,
+            scale: RunningState::new(Tensor::zeros([1], device)),
+            yield_head: self
+                .yield_head
+                .then(|| LinearConfig::new(2 * self.d_model, 1).init(device)),
+        })
+    }
+}
+
+impl TeacherModel {
+    /// Checks that `batch` fits the encoder.
+    pub fn check(&self, batch: &GraphBatch) -> Result<()> {
+        self.atom_embedding
+            .check("atom features", &batch.atom_feature_max)?;
+        self.layers.iter().try_for_each(|l| l.check(batch))
+    }
+
+    /// Molecule embeddings. Shapes: batch of `G` molecules → `[G, d]`.
+    pub fn embed(&self, batch: &GraphBatch) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        let mut h = self.atom_embedding.forward(batch.atom_features.clone()); // [N, d]
+        for (l, layer) in self.layers.iter().enumerate() {
+            h = layer.forward(h, batch);
+            if l != last {
+                h = relu(h);
+            }
+        }
+        let pooled = global_sum_pool(h, batch.batch.clone(), batch.num_graphs()); // [G, d]
+        pooled.clone() * self.scale_for(&pooled).unsqueeze_dim::<2>(0)
+    }
+
+    /// The stored scale, set from `pooled` the first time (mean norm → `sqrt(d)`).
+    fn scale_for(&self, pooled: &Tensor<2>) -> Tensor<1> {
+        let scale = self.scale.value_sync();
+        if scale.clone().into_scalar::<f32>() != 0.0 {
+            return scale.to_device(&pooled.device());
+        }
+        let [_, d] = pooled.dims();
+        let detached = pooled.clone().detach();
+        let mean_norm = detached.powi_scalar(2).sum_dim(1).sqrt().mean(); // [1]
+        let factor = mean_norm.clamp_min(1e-12).recip() * (d as f32).sqrt();
+        self.scale.update(factor.clone());
+        // Publish the update now, so records and clones made before the next forward see it.
+        let _ = self.scale.value_sync();
+        factor
+    }
+
+    /// `(Σ reactant embeddings, Σ product embeddings)` per reaction, `[R, d]` each.
+    pub fn embed_reaction(&self, batch: &ReactionBatch) -> (Tensor<2>, Tensor<2>) {
+        let r = batch.num_reactions;
+        let reactants = scatter_sum(
+            self.embed(&batch.reactants),
+            batch.reactant_reaction.clone(),
+            r,
+        );
+        let products = scatter_sum(
+            self.embed(&batch.products),
+            batch.product_reaction.clone(),
+            r,
+        );
+        (reactants, products)
+    }
+
+    /// Yield prediction from `[h_R ‖ h_P]`, `[R, 1]`; `None` without a yield head.
+    pub fn predict_yield(&self, reactants: Tensor<2>, products: Tensor<2>) -> Option<Tensor<2>> {
+        self.yield_head
+            .as_ref()
+            .map(|head| head.forward(Tensor::cat(vec![reactants, products], 1)))
+    }
+}
