@@ -130,36 +130,39 @@ pub fn load_parameters<M: Module>(model: M, dir: &Path) -> Result<M, CheckpointE
     model.try_load_record(record).map_err(record_error)
 }
 
-impl StudentModel {
+/// A model that checkpoints as its parameters plus the configuration that builds it.
+pub trait Checkpointed: Module + Clone + Sized {
+    /// The configuration type, saved as `config.json`.
+    type Config: Serialize + DeserializeOwned;
+
+    /// Builds a freshly initialised model from its configuration.
+    fn build(config: &Self::Config, device: &Device) -> Result<Self, ModelError>;
+
     /// Saves the model and its configuration into `dir`.
-    pub fn save(&self, config: &StudentModelConfig, dir: &Path) -> Result<(), CheckpointError> {
+    fn save(&self, config: &Self::Config, dir: &Path) -> Result<(), CheckpointError> {
         save(self, config, dir)
     }
 
-    /// Loads a student saved with [`StudentModel::save`], whatever its architecture.
-    pub fn load(
-        dir: &Path,
-        device: &Device,
-    ) -> Result<(StudentModel, StudentModelConfig), CheckpointError> {
-        let config: StudentModelConfig = load_config(dir)?;
-        let model = load_parameters(config.init(device)?, dir)?;
+    /// Loads a model saved with [`Checkpointed::save`], whatever its architecture.
+    fn load(dir: &Path, device: &Device) -> Result<(Self, Self::Config), CheckpointError> {
+        let config: Self::Config = load_config(dir)?;
+        let model = load_parameters(Self::build(&config, device)?, dir)?;
         Ok((model, config))
     }
 }
 
-impl TeacherModel {
-    /// Saves the teacher (its embedding scale included) and its configuration into `dir`.
-    pub fn save(&self, config: &TeacherModelConfig, dir: &Path) -> Result<(), CheckpointError> {
-        save(self, config, dir)
-    }
+impl Checkpointed for StudentModel {
+    type Config = StudentModelConfig;
 
-    /// Loads a teacher saved with [`TeacherModel::save`], whatever its architecture.
-    pub fn load(
-        dir: &Path,
-        device: &Device,
-    ) -> Result<(TeacherModel, TeacherModelConfig), CheckpointError> {
-        let config: TeacherModelConfig = load_config(dir)?;
-        let model = load_parameters(config.init(device)?, dir)?;
-        Ok((model, config))
+    fn build(config: &StudentModelConfig, device: &Device) -> Result<Self, ModelError> {
+        config.init(device)
+    }
+}
+
+impl Checkpointed for TeacherModel {
+    type Config = TeacherModelConfig;
+
+    fn build(config: &TeacherModelConfig, device: &Device) -> Result<Self, ModelError> {
+        config.init(device)
     }
 }

@@ -35,7 +35,7 @@ pub mod readout;
 pub mod student;
 pub mod teacher;
 
-pub use checkpoint::CheckpointError;
+pub use checkpoint::{CheckpointError, Checkpointed};
 pub use conv::{
     Conv, ConvKind, GatConv, GatConvConfig, GcnConv, GcnConvConfig, GinConv, GinConvConfig,
     SageAggregator, SageConv, SageConvConfig, TagConv, TagConvConfig,

@@ -7,8 +7,9 @@ use burn::tensor::{Device, Tensor};
 use molkd_graph::featurize::pretrain_gnns_vocab::SELF_LOOP_BOND;
 use molkd_graph::{Collate, Featurizer, GraphBatch, OgbFeaturizer, PretrainGnnFeaturizer};
 use molkd_models::{
-    CheckpointError, Conv, ConvKind, GinConvConfig, GnnEncoderConfig, JumpingKnowledge, ModelError,
-    ReadoutConfig, ReadoutKind, SageAggregator, StudentModel, StudentModelConfig, checkpoint,
+    CheckpointError, Checkpointed, Conv, ConvKind, GinConvConfig, GnnEncoderConfig,
+    JumpingKnowledge, ModelError, ReadoutConfig, ReadoutKind, SageAggregator, StudentModel,
+    StudentModelConfig, checkpoint,
 };
 
 fn batch(smiles: &[&str], device: &Device) -> GraphBatch {
@@ -32,6 +33,15 @@ fn host(t: Tensor<2>) -> Vec<f32> {
     t.into_data().try_to_vec_as::<f32>().unwrap()
 }
 
+/// Weight (row-major `[d_in, d_out]`) and bias of a linear layer, on the host.
+fn linear_parameters(linear: &burn::nn::Linear) -> (Vec<f32>, Vec<f32>) {
+    let bias = linear.bias.as_ref().expect("bias").val();
+    (
+        host(linear.weight.val()),
+        bias.into_data().try_to_vec_as::<f32>().unwrap(),
+    )
+}
+
 #[test]
 fn gin_layer_matches_a_hand_computation() {
     // Ethanol C–C–O with self-loops: node v sums h_u + e(bond type, dir) over u ∈ N(v) ∪ {v}.
@@ -53,26 +63,8 @@ fn gin_layer_matches_a_hand_computation() {
             .collect()
     };
     let neighbours: [&[usize]; 3] = [&[1], &[0, 2], &[1]];
-    let w1 = host(layer.mlp_in.weight.val()); // [d, 2d]
-    let b1 = layer
-        .mlp_in
-        .bias
-        .as_ref()
-        .unwrap()
-        .val()
-        .into_data()
-        .try_to_vec_as::<f32>()
-        .unwrap();
-    let w2 = host(layer.mlp_out.weight.val()); // [2d, d]
-    let b2 = layer
-        .mlp_out
-        .bias
-        .as_ref()
-        .unwrap()
-        .val()
-        .into_data()
-        .try_to_vec_as::<f32>()
-        .unwrap();
+    let (w1, b1) = linear_parameters(&layer.mlp_in); // [d, 2d], [2d]
+    let (w2, b2) = linear_parameters(&layer.mlp_out); // [2d, d], [d]
     for v in 0..3 {
         let mut agg = vec![0f32; d];
         let self_edge = edge(SELF_LOOP_BOND as usize);

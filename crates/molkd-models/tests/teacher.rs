@@ -3,7 +3,7 @@
 
 use burn::tensor::{Device, Tensor};
 use molkd_graph::{Collate, Featurizer, OgbFeaturizer, Reaction, ReactionGraph};
-use molkd_models::{ConvKind, TeacherModel, TeacherModelConfig};
+use molkd_models::{Checkpointed, ConvKind, TeacherModel, TeacherModelConfig};
 
 fn reactions(texts: &[&str]) -> Vec<ReactionGraph> {
     texts
