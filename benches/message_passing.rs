@@ -100,6 +100,13 @@ fn message_passing(c: &mut Criterion) {
 fn gin_student(c: &mut Criterion) {
     let f = PretrainGnnFeaturizer;
     let graphs = common::bench_graphs(&f, 512);
+    // The SMILES list, so scripts/bench_pyg.py can time PyG on the same molecules.
+    let (smiles, _) = common::bench_smiles(512);
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench_mp_sample.smi");
+    if let Err(e) = std::fs::write(&sample, smiles.join("\n") + "\n") {
+        eprintln!("could not write {}: {e}", sample.display());
+    }
     let collate = Collate::new(&f)
         .with_self_loops(true)
         .expect("self-loop category");
