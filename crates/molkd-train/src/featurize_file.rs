@@ -61,18 +61,18 @@ pub fn read_smiles(input: &Path, smiles_column: Option<&str>) -> Result<(Vec<Str
 /// `[i, j, bond features...]`.
 pub fn graph_json(smiles: &str, graph: std::result::Result<&MolGraph, &str>) -> String {
     #[derive(Serialize)]
-    struct Ok<'a> {
+    struct Features<'a> {
         smiles: &'a str,
         atoms: Vec<&'a [i64]>,
         bonds: Vec<Vec<i64>>,
     }
     #[derive(Serialize)]
-    struct Err<'a> {
+    struct Failure<'a> {
         smiles: &'a str,
         error: &'a str,
     }
     let json = match graph {
-        std::result::Result::Ok(g) => serde_json::to_string(&Ok {
+        Ok(g) => serde_json::to_string(&Features {
             smiles,
             atoms: (0..g.num_atoms()).map(|i| g.atom(i)).collect(),
             bonds: (0..g.num_bonds())
@@ -85,7 +85,7 @@ pub fn graph_json(smiles: &str, graph: std::result::Result<&MolGraph, &str>) -> 
                 })
                 .collect(),
         }),
-        std::result::Result::Err(error) => serde_json::to_string(&Err { smiles, error }),
+        Err(error) => serde_json::to_string(&Failure { smiles, error }),
     };
     json.unwrap_or_else(|e| format!("{{\"error\":\"serialisation failed: {e}\"}}"))
 }

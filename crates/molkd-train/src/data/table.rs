@@ -2,7 +2,7 @@
 //! LF or CRLF, blank lines between records.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
@@ -49,27 +49,15 @@ pub fn open_text(path: &Path) -> Result<Box<dyn Read + Send>> {
         source,
     };
     let mut file = BufReader::new(File::open(path).map_err(io)?);
-    let mut magic = [0u8; 6];
-    let n = read_prefix(&mut file, &mut magic).map_err(io)?;
-    let file = BufReader::new(File::open(path).map_err(io)?);
-    if n >= 2 && magic[..2] == [0x1f, 0x8b] {
+    // Peek at the first bytes without consuming them.
+    let head = file.fill_buf().map_err(io)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(MultiGzDecoder::new(file)))
-    } else if n == 6 && magic == [0xfd, b'7', b'z', b'X', b'Z', 0] {
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         Ok(Box::new(liblzma::read::XzDecoder::new(file)))
     } else {
         Ok(Box::new(file))
     }
-}
-
-fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 /// Reads a delimited table with a header row.
