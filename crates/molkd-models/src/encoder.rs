@@ -9,8 +9,8 @@ use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
 use serde::{Deserialize, Serialize};
 
-use crate::conv::{Conv, ConvKind};
-use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
+use crate::conv::{Conv, ConvKind, check_stack, init_stack};
+use crate::embedding::CategoricalEmbedding;
 use crate::error::{ModelError, Result};
 
 /// How the per-layer node representations are combined (Xu et al. 2018), over the input
@@ -75,26 +75,23 @@ pub struct GnnEncoder {
 impl GnnEncoderConfig {
     /// Initialises the encoder; at least one layer is needed.
     pub fn init(&self, device: &Device) -> Result<GnnEncoder> {
-        if self.num_layers == 0 || self.d_model == 0 {
-            return Err(ModelError::InvalidConfig(
-                "GnnEncoder needs at least one layer and a positive width".into(),
-            ));
-        }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(ModelError::InvalidConfig(format!(
                 "dropout {} is not in [0, 1)",
                 self.dropout
             )));
         }
-        let layers = (0..self.num_layers)
-            .map(|_| self.conv.init(self.d_model, &self.bond_vocab_sizes, device))
-            .collect::<Result<Vec<_>>>()?;
+        let (atom_embedding, layers) = init_stack(
+            "GnnEncoder",
+            self.conv,
+            self.num_layers,
+            self.d_model,
+            &self.atom_vocab_sizes,
+            &self.bond_vocab_sizes,
+            device,
+        )?;
         Ok(GnnEncoder {
-            atom_embedding: CategoricalEmbeddingConfig::new(
-                self.atom_vocab_sizes.clone(),
-                self.d_model,
-            )
-            .init(device),
+            atom_embedding,
             layers,
             norms: (0..self.num_layers)
                 .map(|_| BatchNormConfig::new(self.d_model).init(device))
@@ -117,9 +114,7 @@ impl GnnEncoder {
 
     /// Checks that `batch` fits the encoder (vocabularies, self-loops).
     pub fn check(&self, batch: &GraphBatch) -> Result<()> {
-        self.atom_embedding
-            .check("atom features", &batch.atom_feature_max)?;
-        self.layers.iter().try_for_each(|layer| layer.check(batch))
+        check_stack(&self.atom_embedding, &self.layers, batch)
     }
 
     /// Node representations. Call [`GnnEncoder::check`] first on untrusted batches.

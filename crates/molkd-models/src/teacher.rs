@@ -9,9 +9,9 @@ use burn::tensor::{Device, Tensor};
 use molkd_graph::message_passing::{global_sum_pool, scatter_sum};
 use molkd_graph::{GraphBatch, ReactionBatch};
 
-use crate::conv::{Conv, ConvKind};
-use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
-use crate::error::{ModelError, Result};
+use crate::conv::{Conv, ConvKind, check_stack, init_stack};
+use crate::embedding::CategoricalEmbedding;
+use crate::error::Result;
 
 /// Configuration of [`TeacherModel`]; defaults follow MolR (GCN, 2 layers, 1024 dims).
 #[derive(Config, Debug)]
@@ -52,20 +52,18 @@ pub struct TeacherModel {
 impl TeacherModelConfig {
     /// Initialises the teacher on `device`.
     pub fn init(&self, device: &Device) -> Result<TeacherModel> {
-        if self.num_layers == 0 || self.d_model == 0 {
-            return Err(ModelError::InvalidConfig(
-                "TeacherModel needs at least one layer and a positive width".into(),
-            ));
-        }
+        let (atom_embedding, layers) = init_stack(
+            "TeacherModel",
+            self.conv,
+            self.num_layers,
+            self.d_model,
+            &self.atom_vocab_sizes,
+            &self.bond_vocab_sizes,
+            device,
+        )?;
         Ok(TeacherModel {
-            atom_embedding: CategoricalEmbeddingConfig::new(
-                self.atom_vocab_sizes.clone(),
-                self.d_model,
-            )
-            .init(device),
-            layers: (0..self.num_layers)
-                .map(|_| self.conv.init(self.d_model, &self.bond_vocab_sizes, device))
-                .collect::<Result<_>>()?,
+            atom_embedding,
+            layers,
             scale: RunningState::new(Tensor::zeros([1], device)),
             yield_head: self
                 .yield_head
@@ -77,9 +75,7 @@ impl TeacherModelConfig {
 impl TeacherModel {
     /// Checks that `batch` fits the encoder.
     pub fn check(&self, batch: &GraphBatch) -> Result<()> {
-        self.atom_embedding
-            .check("atom features", &batch.atom_feature_max)?;
-        self.layers.iter().try_for_each(|l| l.check(batch))
+        check_stack(&self.atom_embedding, &self.layers, batch)
     }
 
     /// Molecule embeddings. Shapes: batch of `G` molecules → `[G, d]`.

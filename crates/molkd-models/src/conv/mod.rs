@@ -146,3 +146,37 @@ fn check_with_self_loops(
         None => Ok(()),
     }
 }
+
+/// The atom embedding and `num_layers` layers of `kind` that every encoder starts from; `owner`
+/// names the model in the error for an empty stack.
+pub(crate) fn init_stack(
+    owner: &str,
+    kind: ConvKind,
+    num_layers: usize,
+    d_model: usize,
+    atom_vocab_sizes: &[usize],
+    bond_vocab_sizes: &[usize],
+    device: &Device,
+) -> Result<(CategoricalEmbedding, Vec<Conv>)> {
+    if num_layers == 0 || d_model == 0 {
+        return Err(ModelError::InvalidConfig(format!(
+            "{owner} needs at least one layer and a positive width"
+        )));
+    }
+    let embedding =
+        CategoricalEmbeddingConfig::new(atom_vocab_sizes.to_vec(), d_model).init(device);
+    let layers = (0..num_layers)
+        .map(|_| kind.init(d_model, bond_vocab_sizes, device))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((embedding, layers))
+}
+
+/// Checks a batch against an encoder's atom embedding and every layer.
+pub(crate) fn check_stack(
+    atom_embedding: &CategoricalEmbedding,
+    layers: &[Conv],
+    batch: &GraphBatch,
+) -> Result<()> {
+    atom_embedding.check("atom features", &batch.atom_feature_max)?;
+    layers.iter().try_for_each(|layer| layer.check(batch))
+}
