@@ -1,10 +1,12 @@
 //! Message-passing primitives (edges/s of gather + scatter-sum, graphs/s of pooling) and the
-//! GIN layer / 5 × 300 student (graphs/s, forward and forward + backward), at 32 / 128 /
+//! GIN layer / 5 × 300 student (graphs/s: inference, forward, forward + backward, and a
+//! training step with Adam), at 32 / 128 / 256 /
 //! 512-molecule batches, on every CPU backend built.
 
 #[path = "common.rs"]
 mod common;
 
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use molkd::graph::message_passing::{
@@ -119,8 +121,14 @@ fn gin_student(c: &mut Criterion) {
         let student = StudentModelConfig::new(encoder(), 12)
             .init(&ad)
             .expect("student");
+        // Inference: the same architecture on the plain (non-autodiff) device, dropout off.
+        let inference = StudentModelConfig::new(encoder(), 12)
+            .init(&device)
+            .expect("student");
+        let mut train_student = Some(student.clone());
+        let mut adam = AdamConfig::new().init();
         let layer = GinConvConfig::new(HIDDEN, f.bond_vocab_sizes().to_vec()).init(&ad);
-        for size in [32usize, 128, 512] {
+        for size in [32usize, 128, 256, 512] {
             let part = &graphs[..size.min(graphs.len())];
             let batch = collate.collate(part, &ad).expect("batch");
             let id = format!("{backend}/{size}");
@@ -145,6 +153,24 @@ fn gin_student(c: &mut Criterion) {
                     let out = student.forward(&batch).predictions.detach();
                     ad.sync().expect("sync");
                     out
+                })
+            });
+            let inference_batch = collate.collate(part, &device).expect("batch");
+            group.bench_function(BenchmarkId::new("student_infer_graphs", &id), |b| {
+                b.iter(|| {
+                    let out = inference.forward(&inference_batch).predictions;
+                    device.sync().expect("sync");
+                    out
+                })
+            });
+            group.bench_function(BenchmarkId::new("student_train_step_graphs", &id), |b| {
+                b.iter(|| {
+                    let model = train_student.take().expect("model");
+                    let grads = model.forward(&batch).predictions.sum().backward();
+                    let grads = GradientsParams::from_grads(grads, &model);
+                    let model = adam.step(1e-3, model, grads);
+                    ad.sync().expect("sync");
+                    train_student = Some(model);
                 })
             });
             group.bench_function(BenchmarkId::new("student_fwd_bwd_graphs", &id), |b| {

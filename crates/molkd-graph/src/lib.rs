@@ -21,6 +21,7 @@ pub mod error;
 pub mod featurize;
 pub mod message_passing;
 pub mod mol_graph;
+pub mod random;
 pub mod reaction;
 pub mod scaffold;
 

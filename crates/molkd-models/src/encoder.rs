@@ -3,15 +3,16 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig};
+use burn::nn::{BatchNorm, BatchNormConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
 use serde::{Deserialize, Serialize};
 
 use crate::conv::{Conv, ConvKind, check_stack, init_stack};
+use crate::dropout::{Dropout, DropoutConfig};
 use crate::embedding::CategoricalEmbedding;
-use crate::error::{ModelError, Result};
+use crate::error::Result;
 
 /// How the per-layer node representations are combined (Xu et al. 2018), over the input
 /// embedding and every layer's output as in pretrain-gnns.
@@ -75,12 +76,7 @@ pub struct GnnEncoder {
 impl GnnEncoderConfig {
     /// Initialises the encoder; at least one layer is needed.
     pub fn init(&self, device: &Device) -> Result<GnnEncoder> {
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(ModelError::InvalidConfig(format!(
-                "dropout {} is not in [0, 1)",
-                self.dropout
-            )));
-        }
+        let dropout = DropoutConfig::new(self.dropout).init()?;
         let (atom_embedding, layers) = init_stack(
             "GnnEncoder",
             self.conv,
@@ -96,7 +92,7 @@ impl GnnEncoderConfig {
             norms: (0..self.num_layers)
                 .map(|_| BatchNormConfig::new(self.d_model).init(device))
                 .collect(),
-            dropout: DropoutConfig::new(self.dropout).init(),
+            dropout,
             jk: self.jk,
             d_model: self.d_model,
         })

@@ -28,6 +28,7 @@
 
 pub mod checkpoint;
 pub mod conv;
+pub mod dropout;
 pub mod embedding;
 pub mod encoder;
 pub mod error;
@@ -40,6 +41,7 @@ pub use conv::{
     Conv, ConvKind, GatConv, GatConvConfig, GcnConv, GcnConvConfig, GinConv, GinConvConfig,
     SageAggregator, SageConv, SageConvConfig, TagConv, TagConvConfig,
 };
+pub use dropout::{Dropout, DropoutConfig};
 pub use embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 pub use encoder::{GnnEncoder, GnnEncoderConfig, JumpingKnowledge};
 pub use error::{ModelError, Result};

@@ -50,11 +50,20 @@ impl GcnConv {
     /// Shapes: `x` `[N, d]` → `[N, d]`.
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
         let [n, _] = x.dims();
-        let mut messages = gather(self.linear.forward(x), batch.edge_src.clone()); // [E, d]
-        if let Some(embedding) = &self.edge_embedding {
-            messages = messages + embedding.forward(batch.edge_features.clone());
-        }
+        let messages = gather(self.linear.forward(x), batch.edge_src.clone()); // [E, d]
         let norm = symmetric_norm(batch.edge_src.clone(), batch.edge_dst.clone(), n); // [E, 1]
-        scatter_sum(messages * norm, batch.edge_dst.clone(), n)
+        let out = scatter_sum(messages * norm.clone(), batch.edge_dst.clone(), n); // [N, d]
+        match &self.edge_embedding {
+            // Σ norm·(W h_u + e_uv): the bond part as weighted category counts × table.
+            Some(embedding) => {
+                out + embedding.scatter_sum(
+                    batch.edge_features.clone(),
+                    batch.edge_dst.clone(),
+                    n,
+                    Some(norm),
+                )
+            }
+            None => out,
+        }
     }
 }

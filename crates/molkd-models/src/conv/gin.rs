@@ -60,9 +60,15 @@ impl GinConv {
     /// Shapes: `x` `[N, d]` → `[N, d]`.
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
         let [n, _] = x.dims();
-        let edges = self.edge_embedding.forward(batch.edge_features.clone()); // [E, d]
-        let messages = gather(x, batch.edge_src.clone()) + edges; // [E, d]
-        let aggregated = scatter_sum(messages, batch.edge_dst.clone(), n); // [N, d]
+        let messages = gather(x, batch.edge_src.clone()); // [E, d]
+        // Σ (h_u + e_uv) = Σ h_u + Σ e_uv; the bond part as category counts × table.
+        let aggregated = scatter_sum(messages, batch.edge_dst.clone(), n)
+            + self.edge_embedding.scatter_sum(
+                batch.edge_features.clone(),
+                batch.edge_dst.clone(),
+                n,
+                None,
+            ); // [N, d]
         self.mlp_out.forward(relu(self.mlp_in.forward(aggregated)))
     }
 }

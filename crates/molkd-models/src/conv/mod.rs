@@ -47,6 +47,48 @@ pub enum ConvKind {
     },
 }
 
+/// Parses `gin`, `gcn`, `sage` (= `sage-mean`), `sage-pool`, `gat` (4 heads) or `gat:H`, and
+/// `tag` (2 hops) or `tag:K`, as the command line takes them.
+impl std::str::FromStr for ConvKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (name, arg) = match s.split_once(':') {
+            Some((name, arg)) => (name, Some(arg)),
+            None => (s, None),
+        };
+        let count = |default: usize| -> std::result::Result<usize, String> {
+            match arg {
+                None => Ok(default),
+                Some(a) => a
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("`{a}` in `{s}` is not a positive count")),
+            }
+        };
+        let no_arg = |kind: ConvKind| match arg {
+            None => Ok(kind),
+            Some(_) => Err(format!("`{name}` takes no `:` argument")),
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "gin" => no_arg(ConvKind::Gin),
+            "gcn" => no_arg(ConvKind::Gcn),
+            "sage" | "sage-mean" => no_arg(ConvKind::Sage {
+                aggregator: SageAggregator::Mean,
+            }),
+            "sage-pool" => no_arg(ConvKind::Sage {
+                aggregator: SageAggregator::Pool,
+            }),
+            "gat" => Ok(ConvKind::Gat { heads: count(4)? }),
+            "tag" => Ok(ConvKind::Tag { hops: count(2)? }),
+            _ => Err(format!(
+                "unknown layer `{s}` (gin, gcn, sage, sage-pool, gat[:heads], tag[:hops])"
+            )),
+        }
+    }
+}
+
 impl ConvKind {
     /// One layer of this kind, `d → d`, with bond embeddings sized by `bond_vocab_sizes`.
     pub fn init(
