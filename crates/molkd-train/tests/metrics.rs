@@ -292,7 +292,7 @@ fn retrieval_scales_to_40k() {
     let products: Vec<f32> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
     let reactants: Vec<f32> = products
         .iter()
-        .map(|&v| v + rng.random_range(-1.0f32..1.0))
+        .map(|&v| v + rng.random_range(-3.0f32..3.0))
         .collect();
     let device = Device::flex();
     let start = std::time::Instant::now();
