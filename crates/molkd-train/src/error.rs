@@ -39,6 +39,12 @@ pub enum TrainError {
     /// Invalid arguments (split fractions, ...).
     #[error("{0}")]
     Invalid(String),
+    /// A metric cannot be computed from its inputs (length mismatch, NaN, too few values).
+    #[error("metric: {0}")]
+    Metric(String),
+    /// A tensor could not be read back to the host.
+    #[error("reading a tensor back failed: {0}")]
+    TensorRead(String),
     /// An error from the graph layer.
     #[error(transparent)]
     Graph(#[from] molkd_graph::GraphError),

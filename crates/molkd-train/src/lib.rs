@@ -1,17 +1,25 @@
 //! # molkd-train
 //!
-//! Data sets (MoleculeNet registry and any user CSV), splits, and — as the project grows —
-//! metrics, training loops and checkpoints.
+//! Data sets (MoleculeNet registry, any user CSV, and reaction sets), splits, evaluation
+//! metrics, and — as the project grows — training loops and checkpoints.
 
 pub mod data;
 pub mod error;
 pub mod featurize_file;
+pub mod metrics;
 pub mod split;
 
 pub use data::{
-    CsvSpec, DatasetSpec, MOLECULENET, MoleculeDataset, SkippedRow, TaskType, dataset_spec,
+    CacheStatus, CsvSpec, DatasetSpec, MOLECULENET, MoleculeDataset, ReactionDataset,
+    ReactionFormat, ReactionLoadOptions, ReactionSplit, SkippedRow, TaskType, dataset_spec,
+    default_cache_dir, load_buchwald_hartwig, load_reactions, load_suzuki_miyaura,
+    load_uspto_480k_jin, load_uspto_yields,
 };
 pub use error::{Result, TrainError};
+pub use metrics::{
+    MeanRocAuc, RetrievalMetrics, RetrievalOptions, mae, mean_roc_auc, product_retrieval,
+    product_retrieval_ranks, rmse, roc_auc, spearman,
+};
 pub use split::{
     Split, SplitFractions, SplitKind, random_scaffold_split, random_split, scaffold_split,
 };

@@ -1,8 +1,14 @@
-//! Data sets: tables of molecules and labels, and the MoleculeNet registry.
+//! Data sets: tables of molecules and labels, the MoleculeNet registry, and reaction sets.
 
 mod dataset;
 mod moleculenet;
+pub mod reactions;
 pub mod table;
 
 pub use dataset::{CsvSpec, MoleculeDataset, SkipReport, SkippedRow, TaskType};
 pub use moleculenet::{DatasetSpec, MOLECULENET, TaskColumns, data_dir, dataset_spec};
+pub use reactions::{
+    CacheStatus, ReactionDataset, ReactionFormat, ReactionLoadOptions, ReactionSplit,
+    default_cache_dir, load_buchwald_hartwig, load_reactions, load_suzuki_miyaura,
+    load_uspto_480k_jin, load_uspto_yields,
+};
