@@ -12,6 +12,9 @@
 //! `ndarray` (CPU) and `wgpu` (GPU) decide which are compiled in. [`default_cpu_device`] gives
 //! the fastest CPU backend built.
 
+#[cfg(any(feature = "flex", feature = "ndarray"))]
+pub mod cli;
+
 pub use burn;
 pub use molkd_distill as distill;
 pub use molkd_graph as graph;

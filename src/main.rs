@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use molkd::cli::PretrainTeacherArgs;
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::data::{data_dir, dataset_spec};
 use molkd::train::featurize_file::featurize_to_jsonl;
+use molkd::train::pretrain::job::run_pretrain_job;
 use molkd::train::{SplitFractions, SplitKind};
 
 #[derive(Parser)]
@@ -58,6 +60,9 @@ enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Pre-train a reaction teacher (MolR-style, optionally yield-aware) and write its
+    /// checkpoint and a report.
+    PretrainTeacher(PretrainTeacherArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +124,11 @@ fn run(cli: Cli) -> CliResult {
                 rows.valid.len(),
                 rows.test.len()
             );
+        }
+        Command::PretrainTeacher(args) => {
+            let device = molkd::default_cpu_device().autodiff();
+            let report = run_pretrain_job(&args.job()?, &device)?;
+            println!("{}", report.markdown());
         }
     }
     Ok(())

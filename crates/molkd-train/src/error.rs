@@ -45,6 +45,21 @@ pub enum TrainError {
     /// A tensor could not be read back to the host.
     #[error("reading a tensor back failed: {0}")]
     TensorRead(String),
+    /// A training checkpoint or report could not be written or read.
+    #[error("{path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+    /// The loss became NaN or infinite.
+    #[error("training diverged in epoch {epoch}: loss {loss}")]
+    Diverged { epoch: usize, loss: f64 },
+    /// A model could not be built, or does not fit a batch.
+    #[error(transparent)]
+    Model(#[from] molkd_models::ModelError),
+    /// A model checkpoint could not be saved or loaded.
+    #[error(transparent)]
+    ModelCheckpoint(#[from] molkd_models::CheckpointError),
+    /// A loss rejected its inputs.
+    #[error(transparent)]
+    Loss(#[from] molkd_distill::DistillError),
     /// An error from the graph layer.
     #[error(transparent)]
     Graph(#[from] molkd_graph::GraphError),

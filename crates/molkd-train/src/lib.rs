@@ -7,6 +7,10 @@ pub mod data;
 pub mod error;
 pub mod featurize_file;
 pub mod metrics;
+pub mod optim;
+pub mod pretrain;
+pub mod progress;
+pub mod run_dir;
 pub mod split;
 
 pub use data::{

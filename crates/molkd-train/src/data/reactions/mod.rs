@@ -54,6 +54,28 @@ pub enum ReactionFormat {
     Jin,
 }
 
+impl std::str::FromStr for ReactionFormat {
+    type Err = String;
+
+    /// Parses [`ReactionFormat::name`] (`_` accepted for `-`).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let all = [
+            ReactionFormat::UsptoYields,
+            ReactionFormat::BuchwaldHartwig,
+            ReactionFormat::SuzukiMiyaura,
+            ReactionFormat::Jin,
+        ];
+        let wanted = s.replace('_', "-").to_ascii_lowercase();
+        all.into_iter()
+            .find(|f| f.name() == wanted)
+            .ok_or_else(|| {
+                format!(
+                    "unknown reaction format `{s}` (uspto-yields, buchwald-hartwig, suzuki-miyaura, jin)"
+                )
+            })
+    }
+}
+
 impl ReactionFormat {
     /// Short name (`uspto-yields`, `buchwald-hartwig`, `suzuki-miyaura`, `jin`).
     pub fn name(self) -> &'static str {

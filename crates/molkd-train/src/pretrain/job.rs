@@ -1,0 +1,256 @@
+//! The whole teacher pre-training job behind `molkd pretrain-teacher` and
+//! `examples/pretrain_teacher.rs`: load and featurise reactions, split, train with per-epoch
+//! checkpoints, score the trained teacher and the same architecture untrained on the test
+//! split, and write the teacher checkpoint plus a JSON and a Markdown report.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::Device;
+use molkd_graph::{Collate, FeatureScheme};
+use molkd_models::Checkpointed;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    PretrainEpoch, TeacherEval, TeacherPretrainConfig, evaluate_teacher, pretrain_teacher,
+};
+use crate::data::{ReactionFormat, ReactionLoadOptions, ReactionSplit, load_reactions};
+use crate::error::{Result, TrainError};
+use crate::optim::epoch_order;
+use crate::run_dir::{RunDir, write_json};
+
+/// A teacher pre-training job.
+#[derive(Debug, Clone)]
+pub struct PretrainJob {
+    /// Reaction file.
+    pub data: PathBuf,
+    /// Its layout.
+    pub format: ReactionFormat,
+    /// Feature scheme of the teacher's molecules.
+    pub scheme: FeatureScheme,
+    /// Output directory: `run/` (checkpoints), `teacher/` (final model), `report.{json,md}`.
+    pub out: PathBuf,
+    /// Model, loss and optimisation.
+    pub config: TeacherPretrainConfig,
+    /// Use at most this many training reactions (after holding out validation ones).
+    pub max_train: Option<usize>,
+    /// Score at most this many test reactions (retrieval among them).
+    pub max_test: Option<usize>,
+    /// Continue from `out/run` if it holds a checkpoint.
+    pub resume: bool,
+    /// Options of the reaction loader (cache directory, dropping unchanged reactants).
+    pub load: ReactionLoadOptions,
+}
+
+/// What a job measured, written as `report.json` (and `report.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PretrainReport {
+    /// Reaction file.
+    pub data: String,
+    /// Reactions loaded and rows skipped.
+    pub loaded: usize,
+    /// Rows skipped by the loader.
+    pub skipped: usize,
+    /// Reactions trained on / validated on / tested on.
+    pub train: usize,
+    /// Validation reactions (held out of the file's training split).
+    pub valid: usize,
+    /// Test reactions (the file's test split, or a held-out tenth).
+    pub test: usize,
+    /// Feature scheme.
+    pub scheme: String,
+    /// The configuration, as JSON.
+    pub config: serde_json::Value,
+    /// Per-epoch history.
+    pub history: Vec<PretrainEpoch>,
+    /// The trained teacher on the test reactions.
+    pub test_trained: TeacherEval,
+    /// The same architecture, untrained (same seed), on the test reactions.
+    pub test_untrained: TeacherEval,
+    /// Wall time of training (this process), seconds.
+    pub train_seconds: f64,
+}
+
+/// Train / validation / test indices: the file's split where it has one (validation = a
+/// seeded sample of `eval_size` of its training reactions), else a seeded 80/10/10 split.
+fn split_indices(
+    splits: &[Option<ReactionSplit>],
+    eval_size: usize,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let all: Vec<usize> = (0..splits.len()).collect();
+    let has_split = splits.iter().any(|s| s.is_some());
+    let (train_pool, test): (Vec<usize>, Vec<usize>) = if has_split {
+        let test = all
+            .iter()
+            .copied()
+            .filter(|&i| splits[i] == Some(ReactionSplit::Test))
+            .collect();
+        let train = all
+            .iter()
+            .copied()
+            .filter(|&i| splits[i] != Some(ReactionSplit::Test))
+            .collect();
+        (train, test)
+    } else {
+        let order = epoch_order(&all, seed ^ 0x7e57);
+        let cut = order.len() * 9 / 10;
+        (order[..cut].to_vec(), order[cut..].to_vec())
+    };
+    let shuffled = epoch_order(&train_pool, seed ^ 0x7a11d);
+    let n_valid = eval_size
+        .min(shuffled.len() / 10)
+        .max(1)
+        .min(shuffled.len());
+    let mut valid = shuffled[..n_valid].to_vec();
+    let mut train = shuffled[n_valid..].to_vec();
+    valid.sort_unstable();
+    train.sort_unstable();
+    (train, valid, test)
+}
+
+/// Runs `job` on `device` (an autodiff device).
+pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainReport> {
+    let featurizer = job.scheme.featurizer();
+    let start = Instant::now();
+    let data = load_reactions(job.format, &job.data, featurizer, &job.load)?;
+    eprintln!("{} ({:.1?})", data.skip_report(), start.elapsed());
+    let (mut train, valid, mut test) =
+        split_indices(&data.splits, job.config.eval_size, job.config.optim.seed);
+    if let Some(n) = job.max_train {
+        train = epoch_order(&train, job.config.optim.seed ^ 0x5u64);
+        train.truncate(n);
+        train.sort_unstable();
+    }
+    if let Some(n) = job.max_test {
+        test.truncate(n);
+    }
+    if test.len() < 2 {
+        return Err(TrainError::Invalid(format!(
+            "{}: fewer than 2 test reactions",
+            job.data.display()
+        )));
+    }
+    eprintln!(
+        "train {} / valid {} / test {} reactions",
+        train.len(),
+        valid.len(),
+        test.len()
+    );
+    let run = RunDir::create(job.out.join("run"))?;
+    let collate = Collate::new(featurizer).with_self_loops(true)?;
+
+    // The untrained baseline: the same architecture and seed, before any step.
+    molkd_graph::random::seed(device, job.config.optim.seed);
+    let untrained = job.config.model.init(device)?;
+    let test_untrained = evaluate_teacher(&untrained, &collate, &data, &test, device)?;
+    drop(untrained);
+
+    let start = Instant::now();
+    molkd_graph::random::seed(device, job.config.optim.seed);
+    let trained = pretrain_teacher(
+        &job.config,
+        featurizer,
+        &data,
+        &train,
+        &valid,
+        device,
+        &run,
+        job.resume,
+    )?;
+    let train_seconds = start.elapsed().as_secs_f64();
+    let test_trained = evaluate_teacher(&trained.model, &collate, &data, &test, device)?;
+    trained
+        .model
+        .save(&job.config.model, &job.out.join("teacher"))?;
+
+    let report = PretrainReport {
+        data: job.data.display().to_string(),
+        loaded: data.len(),
+        skipped: data.skipped.len(),
+        train: train.len(),
+        valid: valid.len(),
+        test: test.len(),
+        scheme: job.scheme.to_string(),
+        config: serde_json::to_value(&job.config).unwrap_or_default(),
+        history: trained.history,
+        test_trained,
+        test_untrained,
+        train_seconds,
+    };
+    write_json(&job.out.join("report.json"), &report)?;
+    molkd_models::checkpoint::write_atomic(
+        &job.out.join("report.md"),
+        report.markdown().as_bytes(),
+    )?;
+    Ok(report)
+}
+
+impl PretrainReport {
+    /// The report as Markdown: data, per-epoch history and the test comparison.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# Teacher pre-training\n");
+        let _ = writeln!(
+            s,
+            "Data `{}`: {} reactions loaded, {} rows skipped; train {}, valid {}, test {}; features `{}`; training {:.0} s.\n",
+            Path::new(&self.data)
+                .file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default(),
+            self.loaded,
+            self.skipped,
+            self.train,
+            self.valid,
+            self.test,
+            self.scheme,
+            self.train_seconds
+        );
+        let _ = writeln!(
+            s,
+            "| epoch | train loss | valid MRR | valid Hit@1 | valid Hit@10 | yield Spearman | reactions/s |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+        for e in &self.history {
+            let _ = writeln!(
+                s,
+                "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {:.0} |",
+                e.epoch,
+                e.train_loss,
+                e.valid.retrieval.mrr,
+                e.valid.retrieval.hit_at_1,
+                e.valid.retrieval.hit_at_10,
+                fmt_opt(e.valid.yield_spearman),
+                e.reactions_per_s
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n| test ({} reactions) | MRR | Hit@1 | Hit@3 | Hit@5 | Hit@10 | yield Spearman |",
+            self.test
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+        for (name, e) in [
+            ("untrained", &self.test_untrained),
+            ("trained", &self.test_trained),
+        ] {
+            let r = &e.retrieval;
+            let _ = writeln!(
+                s,
+                "| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {} |",
+                r.mrr,
+                r.hit_at_1,
+                r.hit_at_3,
+                r.hit_at_5,
+                r.hit_at_10,
+                fmt_opt(e.yield_spearman)
+            );
+        }
+        s
+    }
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
+}
