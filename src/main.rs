@@ -10,7 +10,8 @@ use molkd::cli::PretrainTeacherArgs;
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::data::{data_dir, dataset_spec};
 use molkd::train::featurize_file::featurize_to_jsonl;
-use molkd::train::pretrain::job::run_pretrain_job;
+use molkd::train::pretrain::job::{evaluate_teacher_file, run_pretrain_job};
+use molkd::train::{ReactionFormat, ReactionLoadOptions, default_cache_dir};
 use molkd::train::{SplitFractions, SplitKind};
 
 #[derive(Parser)]
@@ -63,6 +64,22 @@ enum Command {
     /// Pre-train a reaction teacher (MolR-style, optionally yield-aware) and write its
     /// checkpoint and a report.
     PretrainTeacher(PretrainTeacherArgs),
+    /// Score a saved teacher on a reaction file: product retrieval among its reactions (MRR,
+    /// Hit@k) and the yield Spearman where it has yields; prints JSON.
+    EvaluateTeacher {
+        /// Teacher checkpoint directory (`OUT/teacher` of pretrain-teacher).
+        #[arg(long)]
+        model: PathBuf,
+        /// Reaction file.
+        #[arg(long)]
+        data: PathBuf,
+        /// Its layout: uspto-yields, buchwald-hartwig, suzuki-miyaura or jin.
+        #[arg(long, default_value = "jin")]
+        format: ReactionFormat,
+        /// Score at most this many reactions (the first ones).
+        #[arg(long)]
+        max: Option<usize>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -123,6 +140,20 @@ fn run(cli: Cli) -> CliResult {
                 rows.train.len(),
                 rows.valid.len(),
                 rows.test.len()
+            );
+        }
+        Command::EvaluateTeacher {
+            model,
+            data,
+            format,
+            max,
+        } => {
+            let device = molkd::default_cpu_device();
+            let load = ReactionLoadOptions::default().cache_in(default_cache_dir());
+            let (eval, n) = evaluate_teacher_file(&model, format, &data, max, &load, &device)?;
+            println!(
+                "{}",
+                serde_json::json!({ "reactions": n, "retrieval": eval.retrieval, "yield_spearman": eval.yield_spearman })
             );
         }
         Command::PretrainTeacher(args) => {

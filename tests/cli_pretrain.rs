@@ -83,6 +83,21 @@ fn pretrain_teacher_writes_checkpoint_and_report_and_resumes() {
     assert_eq!(report["skipped"], 4);
     assert_eq!(report["test"], 4);
 
+    // The saved teacher scores a reaction file on its own.
+    let (ok, stdout, stderr) = molkd(&[
+        "evaluate-teacher",
+        "--model",
+        out.join("teacher").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "uspto-yields",
+    ]);
+    assert!(ok, "{stderr}");
+    let eval: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(eval["reactions"], 16, "{eval}");
+    assert!(eval["retrieval"]["mrr"].as_f64().unwrap() > 0.0, "{eval}");
+
     // A missing file is a clear error, not a panic.
     let (ok, _, stderr) = molkd(&[
         "pretrain-teacher",

@@ -77,6 +77,17 @@ impl FeatureScheme {
         }
     }
 
+    /// The scheme whose vocabularies these are (how a saved model's config names the
+    /// featurisation it was trained on), if any.
+    pub fn of_vocab(atom_vocab_sizes: &[usize], bond_vocab_sizes: &[usize]) -> Option<Self> {
+        [FeatureScheme::Ogb, FeatureScheme::PretrainGnns]
+            .into_iter()
+            .find(|s| {
+                let f = s.featurizer();
+                f.atom_vocab_sizes() == atom_vocab_sizes && f.bond_vocab_sizes() == bond_vocab_sizes
+            })
+    }
+
     /// The scheme's command-line name.
     pub fn name(self) -> &'static str {
         match self {

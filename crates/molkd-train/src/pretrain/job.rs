@@ -187,6 +187,44 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
     Ok(report)
 }
 
+/// Scores a saved teacher (a `teacher/` checkpoint directory) on the reactions of a file:
+/// product retrieval among them and, where the file has yields, the yield Spearman. The
+/// feature scheme is read off the checkpoint's vocabularies. Returns the scores and how many
+/// reactions were scored.
+pub fn evaluate_teacher_file(
+    model_dir: &Path,
+    format: ReactionFormat,
+    path: &Path,
+    max: Option<usize>,
+    load: &ReactionLoadOptions,
+    device: &Device,
+) -> Result<(TeacherEval, usize)> {
+    let (model, config) = molkd_models::TeacherModel::load(model_dir, device)?;
+    let scheme = FeatureScheme::of_vocab(&config.atom_vocab_sizes, &config.bond_vocab_sizes)
+        .ok_or_else(|| {
+            TrainError::Invalid(format!(
+                "{}: its vocabularies match no feature scheme",
+                model_dir.display()
+            ))
+        })?;
+    let featurizer = scheme.featurizer();
+    let data = load_reactions(format, path, featurizer, load)?;
+    eprintln!("{}", data.skip_report());
+    let mut indices: Vec<usize> = (0..data.len()).collect();
+    if let Some(n) = max {
+        indices.truncate(n);
+    }
+    if indices.len() < 2 {
+        return Err(TrainError::Invalid(format!(
+            "{}: fewer than 2 reactions to score",
+            path.display()
+        )));
+    }
+    let collate = Collate::new(featurizer).with_self_loops(true)?;
+    let eval = evaluate_teacher(&model, &collate, &data, &indices, device)?;
+    Ok((eval, indices.len()))
+}
+
 impl PretrainReport {
     /// The report as Markdown: data, per-epoch history and the test comparison.
     pub fn markdown(&self) -> String {
