@@ -25,6 +25,9 @@ fn host_rng() -> MutexGuard<'static, ChaCha8Rng> {
 /// (`Device::seed`, parameter initialisation and device-side sampling) and molkd's host
 /// generator for dropout masks. Training loops call it once per epoch with a seed derived from
 /// the run seed and the epoch, so a resumed run draws what an uninterrupted one would.
+///
+/// Both generators are per process: two seeded runs in one process at the same time (say,
+/// parallel tests) draw from the same streams and are not reproducible; run them in turn.
 pub fn seed(device: &Device, seed: u64) {
     device.seed(seed);
     *host_rng() = ChaCha8Rng::seed_from_u64(seed);

@@ -30,6 +30,16 @@ const REACTIONS: &str = "yield,split,rxn
 55,train,CN.O=C(O)c1ccncc1>>CNC(=O)c1ccncc1
 ";
 
+/// burn's device generator and molkd's host generator are per process: runs that must be
+/// reproducible cannot overlap, so these tests take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn config(epochs: usize, loss: ReactionLoss) -> TeacherPretrainConfig {
     let f = PretrainGnnFeaturizer;
     TeacherPretrainConfig::new(
@@ -78,6 +88,7 @@ fn embeddings(
 
 #[test]
 fn resumed_run_matches_uninterrupted_run() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path());
     assert_eq!(data.len(), 12, "{}", data.skip_report());
@@ -144,6 +155,7 @@ fn resumed_run_matches_uninterrupted_run() {
 
 #[test]
 fn training_beats_the_untrained_teacher() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path());
     let all: Vec<usize> = (0..data.len()).collect();
@@ -183,6 +195,7 @@ fn training_beats_the_untrained_teacher() {
 
 #[test]
 fn yield_loss_without_yield_head_is_an_error() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path());
     let all: Vec<usize> = (0..data.len()).collect();
