@@ -247,36 +247,47 @@ pub struct SkipReport<'a>(&'a MoleculeDataset);
 impl fmt::Display for SkipReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        write!(
-            f,
-            "{}: kept {} of {} rows, skipped {}",
-            d.name,
-            d.len(),
-            d.total_rows,
-            d.skipped.len()
-        )?;
-        if d.skipped.is_empty() {
-            return Ok(());
-        }
-        let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for s in &d.skipped {
-            let kind = if s.reason.starts_with("malformed") {
+        write_skip_report(f, &d.name, d.len(), d.total_rows, &d.skipped, |reason| {
+            if reason.starts_with("malformed") {
                 "malformed row"
-            } else if s.reason.starts_with("column") {
+            } else if reason.starts_with("column") {
                 "bad label"
             } else {
                 "invalid SMILES"
-            };
-            kinds.entry(kind).or_default().push(s.row);
-        }
-        let parts: Vec<String> = kinds
-            .iter()
-            .map(|(kind, rows)| {
-                let shown: Vec<String> = rows.iter().take(8).map(usize::to_string).collect();
-                let more = if rows.len() > 8 { ", ..." } else { "" };
-                format!("{} {kind} (rows {}{more})", rows.len(), shown.join(", "))
-            })
-            .collect();
-        write!(f, " ({})", parts.join("; "))
+            }
+        })
     }
+}
+
+/// `NAME: kept K of T rows, skipped S (n KIND (rows ...); ...)`, rows grouped by `kind_of`
+/// their reason; shared by the molecule and reaction data sets.
+pub(crate) fn write_skip_report(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    kept: usize,
+    total_rows: usize,
+    skipped: &[SkippedRow],
+    kind_of: impl Fn(&str) -> &'static str,
+) -> fmt::Result {
+    write!(
+        f,
+        "{name}: kept {kept} of {total_rows} rows, skipped {}",
+        skipped.len()
+    )?;
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for s in skipped {
+        kinds.entry(kind_of(&s.reason)).or_default().push(s.row);
+    }
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(kind, rows)| {
+            let shown: Vec<String> = rows.iter().take(8).map(usize::to_string).collect();
+            let more = if rows.len() > 8 { ", ..." } else { "" };
+            format!("{} {kind} (rows {}{more})", rows.len(), shown.join(", "))
+        })
+        .collect();
+    write!(f, " ({})", parts.join("; "))
 }

@@ -23,6 +23,7 @@ pub use cache::CACHE_VERSION;
 
 use self::records::{CsvLayout, RawTable, YieldScale};
 use crate::data::SkippedRow;
+use crate::data::dataset::write_skip_report;
 use crate::error::{Result, TrainError};
 
 /// A data split named by the file itself.
@@ -261,33 +262,9 @@ pub struct ReactionSkipReport<'a>(&'a ReactionDataset);
 impl fmt::Display for ReactionSkipReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        write!(
-            f,
-            "{}: kept {} of {} rows, skipped {}",
-            d.name,
-            d.len(),
-            d.total_rows,
-            d.skipped.len()
-        )?;
-        if d.skipped.is_empty() {
-            return Ok(());
-        }
-        let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for s in &d.skipped {
-            kinds
-                .entry(SkipKind::of(&s.reason).label())
-                .or_default()
-                .push(s.row);
-        }
-        let parts: Vec<String> = kinds
-            .iter()
-            .map(|(kind, rows)| {
-                let shown: Vec<String> = rows.iter().take(8).map(usize::to_string).collect();
-                let more = if rows.len() > 8 { ", ..." } else { "" };
-                format!("{} {kind} (rows {}{more})", rows.len(), shown.join(", "))
-            })
-            .collect();
-        write!(f, " ({})", parts.join("; "))
+        write_skip_report(f, &d.name, d.len(), d.total_rows, &d.skipped, |reason| {
+            SkipKind::of(reason).label()
+        })
     }
 }
 
