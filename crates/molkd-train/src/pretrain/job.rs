@@ -148,7 +148,6 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
     drop(untrained);
 
     let start = Instant::now();
-    molkd_graph::random::seed(device, job.config.optim.seed);
     let trained = pretrain_teacher(
         &job.config,
         featurizer,
