@@ -5,14 +5,20 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::distill::{ReactionLoss, ReactionLossConfig};
+use crate::distill::{KdConfig, KdForm, ReactionLoss, ReactionLossConfig};
 use crate::graph::FeatureScheme;
-use crate::models::{ConvKind, TeacherModelConfig};
+use crate::models::{ConvKind, GnnEncoderConfig, StudentModelConfig, TeacherModelConfig};
 use crate::train::Result;
-use crate::train::data::{ReactionFormat, ReactionLoadOptions, data_dir, default_cache_dir};
+use crate::train::benchmark::{BenchmarkJob, run_benchmark};
+use crate::train::data::{
+    ReactionFormat, ReactionLoadOptions, TaskType, data_dir, dataset_spec, default_cache_dir,
+};
+use crate::train::finetune::FinetuneConfig;
 use crate::train::optim::OptimConfig;
 use crate::train::pretrain::TeacherPretrainConfig;
 use crate::train::pretrain::job::PretrainJob;
+use crate::train::split::SplitKind;
+use crate::train::train_job::TrainJob;
 
 /// `molkd pretrain-teacher`: pre-train a reaction teacher (defaults: USPTO yields, GCN 2 × 256,
 /// InfoNCE — the best form in the README's ablation — 5 epochs, about 20 min on 2 CPU cores).
@@ -143,5 +149,263 @@ impl PretrainTeacherArgs {
             resume: self.resume,
             load,
         })
+    }
+}
+
+/// The student and distillation flags shared by `molkd train` and the benchmark examples.
+#[derive(Debug, Clone, Args)]
+pub struct StudentArgs {
+    /// Layer: gin, gcn, sage, sage-pool, gat[:heads], tag[:hops].
+    #[arg(long, default_value = "gin")]
+    pub conv: ConvKind,
+    /// Message-passing layers.
+    #[arg(long, default_value_t = 5)]
+    pub layers: usize,
+    /// Hidden width.
+    #[arg(long, default_value_t = 300)]
+    pub dim: usize,
+    /// Dropout after every layer.
+    #[arg(long, default_value_t = 0.5)]
+    pub dropout: f64,
+    /// Feature scheme: pretrain-gnns (Hu et al.'s) or ogb.
+    #[arg(long, default_value = "pretrain-gnns")]
+    pub scheme: FeatureScheme,
+    /// Epochs.
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Molecules per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Distillation loss (with a teacher): mse, cosine, contrastive or relational. Default by
+    /// measurement on Tox21 (README, "Distillation").
+    #[arg(long, default_value = "mse")]
+    pub kd: KdForm,
+    /// Weight λ of the distillation term.
+    #[arg(long, default_value_t = 1.0)]
+    pub lambda: f32,
+    /// Temperature τ of the contrastive and relational forms.
+    #[arg(long, default_value_t = 0.1)]
+    pub temperature: f32,
+    /// L2-normalise embeddings before the MSE form.
+    #[arg(long)]
+    pub normalize: bool,
+}
+
+impl StudentArgs {
+    /// The fine-tuning configuration (task count and projection width are filled in by the
+    /// job from the data and the teacher); `distill` turns distillation on.
+    pub fn config(&self, distill: bool, seed: u64) -> FinetuneConfig {
+        let featurizer = self.scheme.featurizer();
+        let encoder = GnnEncoderConfig::new(
+            featurizer.atom_vocab_sizes().to_vec(),
+            featurizer.bond_vocab_sizes().to_vec(),
+        )
+        .with_conv(self.conv)
+        .with_num_layers(self.layers)
+        .with_d_model(self.dim)
+        .with_dropout(self.dropout);
+        let optim = OptimConfig::new()
+            .with_epochs(self.epochs)
+            .with_batch_size(self.batch_size)
+            .with_lr(self.lr)
+            .with_seed(seed);
+        let kd = distill.then(|| {
+            KdConfig::new()
+                .with_form(self.kd)
+                .with_lambda(self.lambda)
+                .with_temperature(self.temperature)
+                .with_normalize(self.normalize)
+        });
+        FinetuneConfig::new(StudentModelConfig::new(encoder, 1), optim).with_kd(kd)
+    }
+}
+
+/// A list of run seeds, parsed from `A..B` (inclusive of both ends, as in "seeds 0..9"),
+/// `A..=B`, or `A,B,C`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeds(pub Vec<u64>);
+
+impl std::str::FromStr for Seeds {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        parse_seeds(s).map(Seeds)
+    }
+}
+
+/// Seeds as `A..B` (inclusive of both ends, as in "seeds 0..9"), `A..=B`, or `A,B,C`.
+pub fn parse_seeds(s: &str) -> std::result::Result<Vec<u64>, String> {
+    let number = |t: &str| {
+        t.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{t}` in `{s}` is not a seed"))
+    };
+    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
+        if a > b {
+            return Err(format!("empty seed range `{s}`"));
+        }
+        (a..=b).collect()
+    } else {
+        s.split(',')
+            .map(number)
+            .collect::<std::result::Result<_, _>>()?
+    };
+    if seeds.is_empty() {
+        return Err("no seeds".into());
+    }
+    Ok(seeds)
+}
+
+/// Flags of the benchmark examples (`cargo run --release --example tox21 -- ...`).
+#[derive(Debug, Clone, Args)]
+pub struct BenchmarkArgs {
+    /// Teacher checkpoint directory (`OUT/teacher` of pretrain-teacher): distil from it.
+    #[arg(long, value_name = "TEACHER_CKPT")]
+    pub distill: Option<PathBuf>,
+    /// Seeds: `0..9` (inclusive), `0..=9` or `0,1,2`. Default: 0..9 on the small sets, 0..2
+    /// on Tox21, ToxCast, HIV and MUV.
+    #[arg(long)]
+    pub seeds: Option<Seeds>,
+    /// Data directory holding moleculenet/ (default: $MOLKD_DATA_DIR).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Results directory: DATASET.json, DATASET.md, DATASET.svg.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Student, optimisation and distillation flags.
+    #[command(flatten)]
+    pub student: StudentArgs,
+}
+
+/// The seeds a benchmark example runs by default: 10 on the small sets, 3 on the large ones
+/// (a 100-epoch run on MUV takes hours on two cores).
+pub fn default_seeds(dataset: &str) -> Vec<u64> {
+    match dataset {
+        "tox21" | "toxcast" | "hiv" | "muv" => (0..3).collect(),
+        _ => (0..10).collect(),
+    }
+}
+
+impl BenchmarkArgs {
+    /// The sweep these arguments describe on registry set `dataset`.
+    pub fn job(&self, dataset: &str) -> Result<BenchmarkJob> {
+        let spec = dataset_spec(dataset)?;
+        Ok(BenchmarkJob {
+            dataset: spec,
+            data_dir: data_dir(self.data_dir.as_deref())?,
+            out: self.out.clone(),
+            scheme: self.student.scheme,
+            config: self.student.config(self.distill.is_some(), 0),
+            seeds: self
+                .seeds
+                .clone()
+                .map_or_else(|| default_seeds(spec.name), |s| s.0),
+            teacher: self.distill.clone(),
+        })
+    }
+}
+
+/// The whole of `examples/<dataset>.rs`: parse [`BenchmarkArgs`], run the sweep on the CPU,
+/// print the summary table.
+pub fn benchmark_main(dataset: &str) -> std::process::ExitCode {
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: BenchmarkArgs,
+    }
+    let cli = <Cli as clap::Parser>::parse();
+    let device = crate::default_cpu_device().autodiff();
+    match cli
+        .args
+        .job(dataset)
+        .and_then(|job| run_benchmark(&job, &device))
+    {
+        Ok(results) => {
+            println!("{}", results.markdown());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `molkd train`: train a student on any CSV, chemprop-style.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Training CSV (gzip accepted).
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// Column holding SMILES.
+    #[arg(long, default_value = "smiles")]
+    pub smiles_column: String,
+    /// Label columns, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub targets: Vec<String>,
+    /// classification (0/1 labels, ROC-AUC) or regression (RMSE).
+    #[arg(long, default_value = "classification")]
+    pub task: TaskType,
+    /// Teacher checkpoint directory: distil from it.
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
+    /// Split: scaffold, random-scaffold or random (80/10/10).
+    #[arg(long, default_value = "scaffold")]
+    pub split: SplitKind,
+    /// Seed (initialisation, order, dropout, random splits).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output directory: model/, run/, report.json, learning_curve.svg.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue from OUT/run.
+    #[arg(long)]
+    pub resume: bool,
+    /// Student, optimisation and distillation flags.
+    #[command(flatten)]
+    pub student: StudentArgs,
+}
+
+impl TrainArgs {
+    /// The job these arguments describe.
+    pub fn job(&self) -> TrainJob {
+        TrainJob {
+            csv: self.csv.clone(),
+            smiles_column: self.smiles_column.clone(),
+            targets: self.targets.clone(),
+            task_type: self.task,
+            scheme: self.student.scheme,
+            split: self.split,
+            config: self.student.config(self.teacher.is_some(), self.seed),
+            teacher: self.teacher.clone(),
+            out: self.out.clone(),
+            resume: self.resume,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_parse_as_inclusive_ranges_or_lists() {
+        assert_eq!(parse_seeds("0..9").unwrap(), (0..=9).collect::<Vec<_>>());
+        assert_eq!(parse_seeds("2..=4").unwrap(), [2, 3, 4]);
+        assert_eq!(parse_seeds("5").unwrap(), [5]);
+        assert_eq!(parse_seeds("1,3, 7").unwrap(), [1, 3, 7]);
+        assert!(parse_seeds("3..1").is_err());
+        assert!(parse_seeds("a..3").is_err());
+        assert!(parse_seeds("").is_err());
+    }
+
+    #[test]
+    fn default_seeds_follow_the_issue() {
+        assert_eq!(default_seeds("bbbp").len(), 10);
+        assert_eq!(default_seeds("muv").len(), 3);
     }
 }

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use molkd::cli::PretrainTeacherArgs;
+use molkd::cli::{PretrainTeacherArgs, TrainArgs};
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::data::{data_dir, dataset_spec};
 use molkd::train::featurize_file::featurize_to_jsonl;
 use molkd::train::pretrain::job::{evaluate_teacher_file, run_pretrain_job};
+use molkd::train::train_job::{predict_file, run_train_job};
 use molkd::train::{ReactionFormat, ReactionLoadOptions, default_cache_dir};
 use molkd::train::{SplitFractions, SplitKind};
 
@@ -79,6 +80,25 @@ enum Command {
         /// Score at most this many reactions (the first ones).
         #[arg(long)]
         max: Option<usize>,
+    },
+    /// Train a student on any CSV (chemprop-style), optionally distilling a teacher; writes
+    /// OUT/model (best-validation model), OUT/report.json and OUT/learning_curve.svg.
+    Train(TrainArgs),
+    /// Predict with a model from `molkd train`: writes a CSV `smiles,<task>...,error`
+    /// (probabilities for classification).
+    Predict {
+        /// `OUT` (or `OUT/model`) of `molkd train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// One SMILES per line, or a CSV (then --smiles-column, default the training column).
+        #[arg(long)]
+        input: PathBuf,
+        /// SMILES column of a CSV input.
+        #[arg(long)]
+        smiles_column: Option<String>,
+        /// Output CSV.
+        #[arg(long)]
+        output: PathBuf,
     },
 }
 
@@ -154,6 +174,35 @@ fn run(cli: Cli) -> CliResult {
             println!(
                 "{}",
                 serde_json::json!({ "reactions": n, "retrieval": eval.retrieval, "yield_spearman": eval.yield_spearman })
+            );
+        }
+        Command::Train(args) => {
+            let device = molkd::default_cpu_device().autodiff();
+            let report = run_train_job(&args.job(), &device)?;
+            let metric = report.metric.name();
+            let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.4}"));
+            println!(
+                "best epoch {}: valid {metric} {}, test {metric} {} (last epoch: {}); model in {}",
+                report.best_epoch.map_or("–".to_string(), |e| e.to_string()),
+                show(report.valid_at_best),
+                show(report.test_at_best),
+                show(report.test_at_last),
+                args.out.join("model").display()
+            );
+        }
+        Command::Predict {
+            model,
+            input,
+            smiles_column,
+            output,
+        } => {
+            let device = molkd::default_cpu_device();
+            let report = predict_file(&model, &input, smiles_column.as_deref(), &output, &device)?;
+            eprintln!(
+                "predicted {} molecules ({} could not be parsed) into {}",
+                report.molecules,
+                report.failed,
+                output.display()
             );
         }
         Command::PretrainTeacher(args) => {

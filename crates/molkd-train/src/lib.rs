@@ -1,17 +1,22 @@
 //! # molkd-train
 //!
 //! Data sets (MoleculeNet registry, any user CSV, and reaction sets), splits, evaluation
-//! metrics, and — as the project grows — training loops and checkpoints.
+//! metrics, teacher pre-training, student fine-tuning with distillation, benchmark sweeps, and
+//! checkpoints.
 
+pub mod benchmark;
+pub mod curves;
 pub mod data;
 pub mod error;
 pub mod featurize_file;
+pub mod finetune;
 pub mod metrics;
 pub mod optim;
 pub mod pretrain;
 pub mod progress;
 pub mod run_dir;
 pub mod split;
+pub mod train_job;
 
 pub use data::{
     CacheStatus, CsvSpec, DatasetSpec, MOLECULENET, MoleculeDataset, ReactionDataset,

@@ -89,6 +89,24 @@ impl std::str::FromStr for ConvKind {
     }
 }
 
+/// The command-line name [`FromStr`](std::str::FromStr) reads back (`gat:4`, `tag:2`, ...).
+impl std::fmt::Display for ConvKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConvKind::Gin => f.write_str("gin"),
+            ConvKind::Gcn => f.write_str("gcn"),
+            ConvKind::Sage {
+                aggregator: SageAggregator::Mean,
+            } => f.write_str("sage"),
+            ConvKind::Sage {
+                aggregator: SageAggregator::Pool,
+            } => f.write_str("sage-pool"),
+            ConvKind::Gat { heads } => write!(f, "gat:{heads}"),
+            ConvKind::Tag { hops } => write!(f, "tag:{hops}"),
+        }
+    }
+}
+
 impl ConvKind {
     /// One layer of this kind, `d → d`, with bond embeddings sized by `bond_vocab_sizes`.
     pub fn init(

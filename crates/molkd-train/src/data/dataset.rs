@@ -21,6 +21,20 @@ pub enum TaskType {
     Regression,
 }
 
+impl std::str::FromStr for TaskType {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "classification" => Ok(Self::Classification),
+            "regression" => Ok(Self::Regression),
+            _ => Err(format!(
+                "unknown task type `{s}` (expected classification or regression)"
+            )),
+        }
+    }
+}
+
 /// A row left out of a data set, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedRow {

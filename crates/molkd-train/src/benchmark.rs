@@ -1,0 +1,387 @@
+//! MoleculeNet benchmark sweeps behind `examples/<dataset>.rs`: one registry data set,
+//! scaffold split, the fine-tuning protocol over several seeds, with or without distillation.
+//!
+//! Results go to `OUT/<dataset>.json` after every finished run, so an interrupted sweep
+//! resumes where it stopped: runs already recorded (same method, seed and epochs) are
+//! skipped, and a run cut off mid-way continues from its last epoch checkpoint in
+//! `OUT/runs/<dataset>/`. Each sweep also writes `OUT/<dataset>.md` (the summary table) and
+//! `OUT/<dataset>.svg` (mean validation / test curves per method).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::Device;
+use molkd_graph::FeatureScheme;
+use serde::{Deserialize, Serialize};
+
+use crate::curves::{Curve, write_learning_curves};
+use crate::data::DatasetSpec;
+use crate::error::{Result, TrainError};
+use crate::finetune::{
+    FinetuneConfig, FinetuneEpoch, TaskMetric, TeacherEmbeddings, finetune_student,
+};
+use crate::run_dir::{RunDir, read_json, write_json};
+use crate::split::{SplitFractions, scaffold_split};
+
+/// A sweep over seeds of one method on one registry data set.
+#[derive(Debug, Clone)]
+pub struct BenchmarkJob {
+    /// The data set.
+    pub dataset: &'static DatasetSpec,
+    /// Data directory holding `moleculenet/`.
+    pub data_dir: PathBuf,
+    /// Results directory.
+    pub out: PathBuf,
+    /// Student feature scheme.
+    pub scheme: FeatureScheme,
+    /// Protocol; the task count is set from the data, `optim.seed` by each seed, and with a
+    /// teacher the projection width to the teacher's.
+    pub config: FinetuneConfig,
+    /// Seeds (initialisation, data order, dropout; the scaffold split is deterministic).
+    pub seeds: Vec<u64>,
+    /// Teacher checkpoint directory; required when `config.kd` is set.
+    pub teacher: Option<PathBuf>,
+}
+
+/// One finished run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchmarkRun {
+    /// Method label, e.g. `gin` or `gin+kd-mse(λ=1,τ=0.1)`.
+    pub method: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Teacher checkpoint, when distilling.
+    pub teacher: Option<String>,
+    /// Best-validation epoch.
+    pub best_epoch: Option<usize>,
+    /// Validation score there.
+    pub valid_at_best: Option<f64>,
+    /// Test score there.
+    pub test_at_best: Option<f64>,
+    /// Test score after the last epoch.
+    pub test_at_last: Option<f64>,
+    /// Wall time of the run, seconds (this process's part of it after a resume).
+    pub seconds: f64,
+    /// Per-epoch history.
+    pub history: Vec<FinetuneEpoch>,
+}
+
+/// Everything measured on one data set (`OUT/<dataset>.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchmarkResults {
+    /// Registry name.
+    pub dataset: String,
+    /// The score.
+    pub metric: TaskMetric,
+    /// Molecules kept / rows skipped by the loader.
+    pub molecules: usize,
+    /// Rows skipped by the loader.
+    pub skipped: usize,
+    /// Scaffold split sizes: train, valid, test.
+    pub split: [usize; 3],
+    /// Finished runs, in the order they finished.
+    pub runs: Vec<BenchmarkRun>,
+}
+
+/// Mean and sample standard deviation over seeds of one method.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodSummary {
+    /// Method label.
+    pub method: String,
+    /// Epochs.
+    pub epochs: usize,
+    /// Seeds aggregated.
+    pub seeds: usize,
+    /// Test at the best-validation epoch: mean, std.
+    pub test_at_best: (f64, f64),
+    /// Test after the last epoch: mean, std.
+    pub test_at_last: (f64, f64),
+}
+
+/// The method label of a configuration: the layer kind, plus the distillation loss.
+pub fn method_label(config: &FinetuneConfig) -> String {
+    let conv = config.model.encoder.conv.to_string();
+    match &config.kd {
+        None => conv,
+        Some(kd) => format!(
+            "{conv}+kd-{}(λ={},τ={})",
+            kd.form, kd.lambda, kd.temperature
+        ),
+    }
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n.max(1.0);
+    let var = if values.len() > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
+}
+
+impl BenchmarkResults {
+    /// Per (method, epochs): mean ± std of the test scores over seeds (runs without a score
+    /// are left out).
+    pub fn summary(&self) -> Vec<MethodSummary> {
+        let mut groups: BTreeMap<(String, usize), Vec<&BenchmarkRun>> = BTreeMap::new();
+        for run in &self.runs {
+            groups
+                .entry((run.method.clone(), run.epochs))
+                .or_default()
+                .push(run);
+        }
+        groups
+            .into_iter()
+            .map(|((method, epochs), runs)| {
+                let best: Vec<f64> = runs.iter().filter_map(|r| r.test_at_best).collect();
+                let last: Vec<f64> = runs.iter().filter_map(|r| r.test_at_last).collect();
+                MethodSummary {
+                    method,
+                    epochs,
+                    seeds: runs.len(),
+                    test_at_best: mean_std(&best),
+                    test_at_last: mean_std(&last),
+                }
+            })
+            .collect()
+    }
+
+    /// The summary as a Markdown table (ROC-AUC in percent, as papers report it).
+    pub fn markdown(&self) -> String {
+        let scale = if self.metric == TaskMetric::RocAuc {
+            100.0
+        } else {
+            1.0
+        };
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "## {} — scaffold split {} / {} / {} ({} molecules, {} rows skipped)\n",
+            self.dataset, self.split[0], self.split[1], self.split[2], self.molecules, self.skipped
+        );
+        let m = self.metric.name();
+        let _ = writeln!(
+            s,
+            "| method | epochs | seeds | test {m} at best valid | test {m} at last epoch |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for g in self.summary() {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.2} ± {:.2} | {:.2} ± {:.2} |",
+                g.method,
+                g.epochs,
+                g.seeds,
+                g.test_at_best.0 * scale,
+                g.test_at_best.1 * scale,
+                g.test_at_last.0 * scale,
+                g.test_at_last.1 * scale
+            );
+        }
+        s
+    }
+
+    /// Mean validation (thin) and test (thick) curves per method over its seeds.
+    pub fn curves(&self) -> Vec<Curve> {
+        let mut groups: BTreeMap<(String, usize), Vec<&BenchmarkRun>> = BTreeMap::new();
+        for run in &self.runs {
+            groups
+                .entry((run.method.clone(), run.epochs))
+                .or_default()
+                .push(run);
+        }
+        let mut curves = Vec::new();
+        for (colour, ((method, _), runs)) in groups.into_iter().enumerate() {
+            for (which, emphasis) in [("valid", false), ("test", true)] {
+                let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
+                let points = (0..epochs)
+                    .filter_map(|e| {
+                        let values: Vec<f64> = runs
+                            .iter()
+                            .filter_map(|r| {
+                                let h = &r.history[e];
+                                if which == "valid" { h.valid } else { h.test }
+                            })
+                            .collect();
+                        (!values.is_empty()).then(|| ((e + 1) as f64, mean_std(&values).0))
+                    })
+                    .collect();
+                curves.push(Curve {
+                    label: format!("{method} {which} (n={})", runs.len()),
+                    points,
+                    colour,
+                    emphasis,
+                });
+            }
+        }
+        curves
+    }
+}
+
+/// A file-system-safe name of a run directory.
+fn slug(method: &str, epochs: usize, seed: u64) -> String {
+    let clean: String = method
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{clean}-e{epochs}-seed{seed}")
+}
+
+/// Runs `job` on `device` (an autodiff device), skipping runs already in the results file,
+/// and returns all results of the data set (earlier runs included).
+pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkResults> {
+    if job.seeds.is_empty() {
+        return Err(TrainError::Invalid("no seeds to run".into()));
+    }
+    let name = job.dataset.name;
+    let featurizer = job.scheme.featurizer();
+    let start = Instant::now();
+    let data = job.dataset.load(&job.data_dir, featurizer)?;
+    eprintln!("{} ({:.1?})", data.skip_report(), start.elapsed());
+    let split = scaffold_split(&data.smiles, SplitFractions::default())?;
+
+    let mut config = job.config.clone();
+    config.model.num_tasks = data.num_tasks();
+    let teacher = match (&config.kd, &job.teacher) {
+        (Some(_), Some(dir)) => {
+            let start = Instant::now();
+            let t = TeacherEmbeddings::compute(dir, &data, job.scheme, device)?;
+            eprintln!(
+                "teacher embeddings {} × {} ({:.1?})",
+                t.len(),
+                t.dim(),
+                start.elapsed()
+            );
+            config.model.projection_dim = Some(t.dim());
+            Some(t)
+        }
+        (Some(_), None) => {
+            return Err(TrainError::Invalid(
+                "distillation needs a teacher checkpoint (--distill DIR)".into(),
+            ));
+        }
+        (None, _) => None,
+    };
+    let method = method_label(&config);
+
+    std::fs::create_dir_all(&job.out).map_err(|source| TrainError::Io {
+        path: job.out.clone(),
+        source,
+    })?;
+    let path = job.out.join(format!("{name}.json"));
+    let mut results = if path.exists() {
+        let r: BenchmarkResults = read_json(&path)?;
+        if r.dataset != name {
+            return Err(TrainError::Invalid(format!(
+                "{} holds results of `{}`, not `{name}`",
+                path.display(),
+                r.dataset
+            )));
+        }
+        r
+    } else {
+        BenchmarkResults {
+            dataset: name.to_string(),
+            metric: TaskMetric::of(data.task_type),
+            molecules: data.len(),
+            skipped: data.skipped.len(),
+            split: [split.train.len(), split.valid.len(), split.test.len()],
+            runs: Vec::new(),
+        }
+    };
+    let epochs = config.optim.epochs;
+    for &seed in &job.seeds {
+        if results
+            .runs
+            .iter()
+            .any(|r| r.method == method && r.seed == seed && r.epochs == epochs)
+        {
+            eprintln!("{name} {method} seed {seed}: already in {}", path.display());
+            continue;
+        }
+        config.optim.seed = seed;
+        let run = RunDir::create(
+            job.out
+                .join("runs")
+                .join(name)
+                .join(slug(&method, epochs, seed)),
+        )?;
+        let start = Instant::now();
+        let done = finetune_student(
+            &config,
+            featurizer,
+            &data,
+            &split,
+            teacher.as_ref(),
+            device,
+            Some(&run),
+            true,
+        )?;
+        let state = done.state;
+        let record = BenchmarkRun {
+            method: method.clone(),
+            seed,
+            epochs,
+            teacher: job
+                .teacher
+                .as_ref()
+                .filter(|_| config.kd.is_some())
+                .map(|t| t.display().to_string()),
+            best_epoch: state.best_epoch,
+            valid_at_best: state.valid_at_best(),
+            test_at_best: state.test_at_best(),
+            test_at_last: state.test_at_last(),
+            seconds: start.elapsed().as_secs_f64(),
+            history: state.history,
+        };
+        eprintln!(
+            "{name} {method} seed {seed}: best epoch {:?}, test {} at best valid {}, at last {} ({:.0} s)",
+            record.best_epoch,
+            results.metric.name(),
+            fmt_opt(record.test_at_best),
+            fmt_opt(record.test_at_last),
+            record.seconds
+        );
+        results.runs.push(record);
+        write_json(&path, &results)?;
+        // The run is recorded: its checkpoints are no longer needed.
+        let _ = std::fs::remove_dir_all(run.path());
+    }
+    write_reports(&results, &job.out)?;
+    Ok(results)
+}
+
+/// Writes `OUT/<dataset>.md` and `OUT/<dataset>.svg` from `results`.
+pub fn write_reports(results: &BenchmarkResults, out: &Path) -> Result<()> {
+    let name = &results.dataset;
+    molkd_models::checkpoint::write_atomic(
+        &out.join(format!("{name}.md")),
+        results.markdown().as_bytes(),
+    )?;
+    let curves = results.curves();
+    if curves.iter().any(|c| !c.points.is_empty()) {
+        write_learning_curves(
+            &out.join(format!("{name}.svg")),
+            &format!("{name}: mean over seeds (thin: valid, thick: test)"),
+            results.metric.name(),
+            &curves,
+        )?;
+    }
+    Ok(())
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
+}

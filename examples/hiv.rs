@@ -1,0 +1,12 @@
+//! HIV (inhibition of HIV replication): GIN student under the pretrain-gnns protocol (scaffold split, batch 32, Adam 1e-3,
+//! 100 epochs), with or without distillation from a reaction teacher.
+//!
+//! ```text
+//! MOLKD_DATA_DIR=../shared/data cargo run --release --example hiv -- [--distill results/teacher/teacher] [--seeds 0..9] [--epochs N]
+//! ```
+//!
+//! Prints the summary table and writes `results/hiv.json` (resumable), `.md` and `.svg`.
+
+fn main() -> std::process::ExitCode {
+    molkd::cli::benchmark_main("hiv")
+}

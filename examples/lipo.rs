@@ -1,0 +1,12 @@
+//! Lipophilicity (octanol/water logD, regression): GIN student under the pretrain-gnns protocol (scaffold split, batch 32, Adam 1e-3,
+//! 100 epochs), with or without distillation from a reaction teacher.
+//!
+//! ```text
+//! MOLKD_DATA_DIR=../shared/data cargo run --release --example lipo -- [--distill results/teacher/teacher] [--seeds 0..9] [--epochs N]
+//! ```
+//!
+//! Prints the summary table and writes `results/lipo.json` (resumable), `.md` and `.svg`.
+
+fn main() -> std::process::ExitCode {
+    molkd::cli::benchmark_main("lipo")
+}

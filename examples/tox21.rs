@@ -1,0 +1,12 @@
+//! Tox21 (12 toxicity assays): GIN student under the pretrain-gnns protocol (scaffold split, batch 32, Adam 1e-3,
+//! 100 epochs), with or without distillation from a reaction teacher.
+//!
+//! ```text
+//! MOLKD_DATA_DIR=../shared/data cargo run --release --example tox21 -- [--distill results/teacher/teacher] [--seeds 0..9] [--epochs N]
+//! ```
+//!
+//! Prints the summary table and writes `results/tox21.json` (resumable), `.md` and `.svg`.
+
+fn main() -> std::process::ExitCode {
+    molkd::cli::benchmark_main("tox21")
+}

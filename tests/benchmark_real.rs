@@ -1,0 +1,64 @@
+//! The benchmark harness on a real MoleculeNet set (needs `MOLKD_DATA_DIR`): a short sweep
+//! writes its results, report and curves, and running it again skips what is recorded.
+
+mod common;
+
+use molkd::cli::StudentArgs;
+use molkd::train::benchmark::{BenchmarkJob, run_benchmark};
+use molkd::train::dataset_spec;
+
+#[test]
+#[ignore = "needs MOLKD_DATA_DIR (real MoleculeNet data)"]
+fn bbbp_sweep_writes_results_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let student: StudentArgs = {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            s: StudentArgs,
+        }
+        <Cli as clap::Parser>::parse_from(["x", "--epochs", "1", "--layers", "2", "--dim", "64"]).s
+    };
+    let job = BenchmarkJob {
+        dataset: dataset_spec("bbbp").unwrap(),
+        data_dir: common::data_dir(),
+        out: tmp.path().to_path_buf(),
+        scheme: student.scheme,
+        config: student.config(false, 0),
+        seeds: vec![0, 1],
+        teacher: None,
+    };
+    let device = molkd::default_cpu_device().autodiff();
+    let results = run_benchmark(&job, &device).unwrap();
+    // RDKit rejects 11 BBBP SMILES; the scaffold split is 80/10/10 of the rest.
+    assert_eq!((results.molecules, results.skipped), (2039, 11));
+    assert_eq!(results.split, [1631, 204, 204]);
+    assert_eq!(results.runs.len(), 2);
+    for run in &results.runs {
+        let auc = run.test_at_best.unwrap();
+        assert!((0.3..1.0).contains(&auc), "{auc}");
+        assert_eq!(run.history.len(), 1);
+    }
+    for file in ["bbbp.json", "bbbp.md", "bbbp.svg"] {
+        assert!(tmp.path().join(file).is_file(), "missing {file}");
+    }
+    assert!(
+        results.markdown().contains("| gin | 1 | 2 |"),
+        "{}",
+        results.markdown()
+    );
+    // Recorded runs are skipped; a new seed is added.
+    let again = run_benchmark(
+        &BenchmarkJob {
+            seeds: vec![1, 2],
+            ..job
+        },
+        &device,
+    )
+    .unwrap();
+    assert_eq!(again.runs.len(), 3);
+    assert_eq!(
+        again.runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+}
