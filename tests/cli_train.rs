@@ -60,6 +60,19 @@ fn train(csv: &Path, out: &Path, extra: &[&str]) -> (bool, String, String) {
     molkd(&args)
 }
 
+/// `molkd predict --model MODEL --input INPUT --output OUTPUT`.
+fn predict_cli(model: &Path, input: &Path, output: &Path) -> (bool, String, String) {
+    molkd(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn train_then_predict_round_trip() {
     let tmp = tempfile::tempdir().unwrap();
@@ -97,15 +110,7 @@ fn train_then_predict_round_trip() {
     let input = tmp.path().join("query.smi");
     std::fs::write(&input, "CCN aminoethane\nnot_a_smiles\nc1ccccc1\n").unwrap();
     let output = tmp.path().join("pred.csv");
-    let (ok, _, stderr) = molkd(&[
-        "predict",
-        "--model",
-        out.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let (ok, _, stderr) = predict_cli(&out, &input, &output);
     assert!(ok, "{stderr}");
     assert!(
         stderr.contains("predicted 3 molecules (1 could not be parsed)"),
@@ -153,15 +158,7 @@ fn train_then_predict_round_trip() {
     }
 
     // A CSV input reads the training SMILES column by default.
-    let (ok, _, stderr) = molkd(&[
-        "predict",
-        "--model",
-        out.join("model").to_str().unwrap(),
-        "--input",
-        csv.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let (ok, _, stderr) = predict_cli(&out.join("model"), &csv, &output);
     assert!(ok, "{stderr}");
     assert!(
         stderr.contains("predicted 50 molecules (1 could not be parsed)"),
@@ -193,15 +190,7 @@ fn regression_predictions_are_in_label_units() {
     ]);
     assert!(ok, "{stderr}");
     let output = tmp.path().join("pred.csv");
-    let (ok, _, stderr) = molkd(&[
-        "predict",
-        "--model",
-        out.to_str().unwrap(),
-        "--input",
-        csv.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let (ok, _, stderr) = predict_cli(&out, &csv, &output);
     assert!(ok, "{stderr}");
     let values: Vec<f64> = csv::Reader::from_path(&output)
         .unwrap()

@@ -19,9 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::curves::{Curve, write_learning_curves};
 use crate::data::DatasetSpec;
 use crate::error::{Result, TrainError};
-use crate::finetune::{
-    FinetuneConfig, FinetuneEpoch, TaskMetric, TeacherEmbeddings, finetune_student,
-};
+use crate::finetune::{FinetuneConfig, FinetuneEpoch, TaskMetric, finetune_student};
 use crate::run_dir::{RunDir, read_json, write_json};
 use crate::split::{SplitFractions, scaffold_split};
 
@@ -126,9 +124,8 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 }
 
 impl BenchmarkResults {
-    /// Per (method, epochs): mean ± std of the test scores over seeds (runs without a score
-    /// are left out).
-    pub fn summary(&self) -> Vec<MethodSummary> {
+    /// Runs grouped by (method, epochs), in label order.
+    fn by_method(&self) -> BTreeMap<(String, usize), Vec<&BenchmarkRun>> {
         let mut groups: BTreeMap<(String, usize), Vec<&BenchmarkRun>> = BTreeMap::new();
         for run in &self.runs {
             groups
@@ -137,6 +134,12 @@ impl BenchmarkResults {
                 .push(run);
         }
         groups
+    }
+
+    /// Per (method, epochs): mean ± std of the test scores over seeds (runs without a score
+    /// are left out).
+    pub fn summary(&self) -> Vec<MethodSummary> {
+        self.by_method()
             .into_iter()
             .map(|((method, epochs), runs)| {
                 let best: Vec<f64> = runs.iter().filter_map(|r| r.test_at_best).collect();
@@ -189,15 +192,8 @@ impl BenchmarkResults {
 
     /// Mean validation (thin) and test (thick) curves per method over its seeds.
     pub fn curves(&self) -> Vec<Curve> {
-        let mut groups: BTreeMap<(String, usize), Vec<&BenchmarkRun>> = BTreeMap::new();
-        for run in &self.runs {
-            groups
-                .entry((run.method.clone(), run.epochs))
-                .or_default()
-                .push(run);
-        }
         let mut curves = Vec::new();
-        for (colour, ((method, _), runs)) in groups.into_iter().enumerate() {
+        for (colour, ((method, _), runs)) in self.by_method().into_iter().enumerate() {
             for (which, emphasis) in [("valid", false), ("test", true)] {
                 let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
                 let points = (0..epochs)
@@ -253,27 +249,16 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
     let split = scaffold_split(&data.smiles, SplitFractions::default())?;
 
     let mut config = job.config.clone();
-    config.model.num_tasks = data.num_tasks();
-    let teacher = match (&config.kd, &job.teacher) {
-        (Some(_), Some(dir)) => {
-            let start = Instant::now();
-            let t = TeacherEmbeddings::compute(dir, &data, job.scheme, device)?;
-            eprintln!(
-                "teacher embeddings {} × {} ({:.1?})",
-                t.len(),
-                t.dim(),
-                start.elapsed()
-            );
-            config.model.projection_dim = Some(t.dim());
-            Some(t)
-        }
-        (Some(_), None) => {
-            return Err(TrainError::Invalid(
-                "distillation needs a teacher checkpoint (--distill DIR)".into(),
-            ));
-        }
-        (None, _) => None,
-    };
+    let start = Instant::now();
+    let teacher = config.fit_to(&data, job.scheme, job.teacher.as_deref(), device)?;
+    if let Some(t) = &teacher {
+        eprintln!(
+            "teacher embeddings {} × {} ({:.1?})",
+            t.len(),
+            t.dim(),
+            start.elapsed()
+        );
+    }
     let method = method_label(&config);
 
     std::fs::create_dir_all(&job.out).map_err(|source| TrainError::Io {

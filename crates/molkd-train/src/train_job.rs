@@ -22,8 +22,8 @@ use crate::data::{CsvSpec, TaskType};
 use crate::error::{Result, TrainError};
 use crate::featurize_file::read_smiles;
 use crate::finetune::{
-    FinetuneConfig, FinetuneEpoch, TargetScaler, TaskMetric, TeacherEmbeddings, finetune_student,
-    predict, student_collate,
+    FinetuneConfig, FinetuneEpoch, TargetScaler, TaskMetric, finetune_student, predict,
+    student_collate,
 };
 use crate::run_dir::{RunDir, read_json, write_json};
 use crate::split::{SplitFractions, SplitKind};
@@ -116,20 +116,7 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         job.config.optim.seed,
     )?;
     let mut config = job.config.clone();
-    config.model.num_tasks = data.num_tasks();
-    let teacher = match (&config.kd, &job.teacher) {
-        (Some(_), Some(dir)) => {
-            let t = TeacherEmbeddings::compute(dir, &data, job.scheme, device)?;
-            config.model.projection_dim = Some(t.dim());
-            Some(t)
-        }
-        (Some(_), None) => {
-            return Err(TrainError::Invalid(
-                "distillation needs --teacher DIR".into(),
-            ));
-        }
-        (None, _) => None,
-    };
+    let teacher = config.fit_to(&data, job.scheme, job.teacher.as_deref(), device)?;
     let run = RunDir::create(job.out.join("run"))?;
     let start = Instant::now();
     let done = finetune_student(

@@ -272,49 +272,31 @@ fn distillation_from_a_saved_teacher() {
     }
 
     // Logit distillation needs a teacher task head; widths must agree; the teacher is needed.
+    let error = |c: &FinetuneConfig, teacher: Option<&TeacherEmbeddings>| {
+        finetune_student(
+            c,
+            &PretrainGnnFeaturizer,
+            &data,
+            &split,
+            teacher,
+            &device,
+            None,
+            false,
+        )
+        .err()
+        .expect("a bad set-up must fail")
+        .to_string()
+    };
     let mut c = config(1).with_kd(Some(KdConfig::new().with_form(KdForm::Logit)));
     c.model.projection_dim = Some(24);
-    let err = finetune_student(
-        &c,
-        &PretrainGnnFeaturizer,
-        &data,
-        &split,
-        Some(&teacher),
-        &device,
-        None,
-        false,
-    )
-    .err()
-    .expect("logit");
-    assert!(err.to_string().contains("task head"), "{err}");
+    let err = error(&c, Some(&teacher));
+    assert!(err.contains("task head"), "{err}");
     let mut c = config(1).with_kd(Some(KdConfig::new()));
     c.model.projection_dim = Some(16);
-    let err = finetune_student(
-        &c,
-        &PretrainGnnFeaturizer,
-        &data,
-        &split,
-        Some(&teacher),
-        &device,
-        None,
-        false,
-    )
-    .err()
-    .expect("width");
-    assert!(err.to_string().contains("teacher's width 24"), "{err}");
-    let err = finetune_student(
-        &c,
-        &PretrainGnnFeaturizer,
-        &data,
-        &split,
-        None,
-        &device,
-        None,
-        false,
-    )
-    .err()
-    .expect("no teacher");
-    assert!(err.to_string().contains("no teacher"), "{err}");
+    let err = error(&c, Some(&teacher));
+    assert!(err.contains("teacher's width 24"), "{err}");
+    let err = error(&c, None);
+    assert!(err.contains("no teacher"), "{err}");
 }
 
 #[test]

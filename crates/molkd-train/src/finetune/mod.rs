@@ -63,6 +63,31 @@ impl FinetuneConfig {
             OptimConfig::new().with_epochs(100).with_batch_size(32),
         )
     }
+
+    /// Fits the configuration to `data` (featurised with `scheme`): sets the task count and,
+    /// when distilling, embeds `data` with the teacher in `teacher_dir` and sets the projection
+    /// width to the teacher's. Errors: distillation configured without a teacher checkpoint,
+    /// or a teacher that does not load (see [`TeacherEmbeddings::compute`]).
+    pub fn fit_to(
+        &mut self,
+        data: &MoleculeDataset,
+        scheme: molkd_graph::FeatureScheme,
+        teacher_dir: Option<&std::path::Path>,
+        device: &Device,
+    ) -> Result<Option<TeacherEmbeddings>> {
+        self.model.num_tasks = data.num_tasks();
+        match (&self.kd, teacher_dir) {
+            (Some(_), Some(dir)) => {
+                let teacher = TeacherEmbeddings::compute(dir, data, scheme, device)?;
+                self.model.projection_dim = Some(teacher.dim());
+                Ok(Some(teacher))
+            }
+            (Some(_), None) => Err(TrainError::Invalid(
+                "distillation is configured but no teacher checkpoint was given".into(),
+            )),
+            (None, _) => Ok(None),
+        }
+    }
 }
 
 /// What one epoch did.
