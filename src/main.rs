@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use molkd::cli::{PretrainTeacherArgs, TrainArgs};
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
+use molkd::train::benchmark::{ScoreAt, comparison_table, load_results};
 use molkd::train::data::{data_dir, dataset_spec};
 use molkd::train::featurize_file::featurize_to_jsonl;
 use molkd::train::pretrain::job::{evaluate_teacher_file, run_pretrain_job};
@@ -84,6 +85,16 @@ enum Command {
     /// Train a student on any CSV (chemprop-style), optionally distilling a teacher; writes
     /// OUT/model (best-validation model), OUT/report.json and OUT/learning_curve.svg.
     Train(TrainArgs),
+    /// Print the benchmark results of a directory (`<dataset>.json` written by the examples)
+    /// as one Markdown table: a row per method, a column per data set, mean ± std over seeds.
+    Results {
+        /// Results directory.
+        #[arg(long, default_value = "results")]
+        dir: PathBuf,
+        /// Report the test score after the last epoch instead of at the best-validation epoch.
+        #[arg(long)]
+        last_epoch: bool,
+    },
     /// Predict with a model from `molkd train`: writes a CSV `smiles,<task>...,error`
     /// (probabilities for classification).
     Predict {
@@ -204,6 +215,18 @@ fn run(cli: Cli) -> CliResult {
                 report.failed,
                 output.display()
             );
+        }
+        Command::Results { dir, last_epoch } => {
+            let results = load_results(&dir)?;
+            if results.is_empty() {
+                return Err(format!("{}: no <dataset>.json results in it", dir.display()).into());
+            }
+            let at = if last_epoch {
+                ScoreAt::LastEpoch
+            } else {
+                ScoreAt::BestValid
+            };
+            print!("{}", comparison_table(&results, at));
         }
         Command::PretrainTeacher(args) => {
             let device = molkd::default_cpu_device().autodiff();

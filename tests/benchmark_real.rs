@@ -1,5 +1,6 @@
 //! The benchmark harness on a real MoleculeNet set (needs `MOLKD_DATA_DIR`): a short sweep
-//! writes its results, report and curves, and running it again skips what is recorded.
+//! writes its results, report and curves, running it again skips what is recorded, and
+//! `molkd results` tabulates them.
 
 mod common;
 
@@ -60,5 +61,16 @@ fn bbbp_sweep_writes_results_and_resumes() {
     assert_eq!(
         again.runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
         [0, 1, 2]
+    );
+    // `molkd results` puts the directory's sets side by side.
+    let (ok, table, stderr) = common::molkd(&["results", "--dir", tmp.path().to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(
+        table.starts_with("| method | epochs | bbbp (ROC-AUC) |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| gin | 1 |") && table.contains("(n=3)"),
+        "{table}"
     );
 }

@@ -148,7 +148,8 @@ fn embeddings_are_invariant_to_atom_order() {
 
 /// Every trainable parameter must get a gradient, non-zero except where the model makes it
 /// zero by construction: a bias right before BatchNorm (BatchNorm removes any per-feature
-/// shift, as in pretrain-gnns). BatchNorm's running statistics are not trainable.
+/// shift, as in pretrain-gnns) and the attention gate's bias (softmax ignores a shift).
+/// BatchNorm's running statistics are not trainable.
 struct GradCheck<'a> {
     grads: &'a Gradients,
     may_be_zero: Vec<ParamId>,
@@ -244,11 +245,15 @@ fn gradient_reaches_every_parameter() {
         );
         let loss = (out.predictions * w).sum() + out.projection.unwrap().powi_scalar(2).sum();
         let grads = loss.backward();
+        // The gate's bias shifts every logit of a graph's softmax alike: its gradient is zero
+        // up to rounding, and rounding makes it exactly zero on some initialisations.
+        let gate_bias = model.readout.gate.as_ref().and_then(|g| g.bias.as_ref());
         let may_be_zero = model
             .encoder
             .layers
             .iter()
             .flat_map(biases_before_norm)
+            .chain(gate_bias.map(|b| b.id))
             .collect();
         let mut check = GradCheck {
             grads: &grads,

@@ -5,7 +5,12 @@
 //! resumes where it stopped: runs already recorded (same method, seed and epochs) are
 //! skipped, and a run cut off mid-way continues from its last epoch checkpoint in
 //! `OUT/runs/<dataset>/`. Each sweep also writes `OUT/<dataset>.md` (the summary table) and
-//! `OUT/<dataset>.svg` (mean validation / test curves per method).
+//! `OUT/<dataset>.svg` (mean validation / test curves per method). [`table`] puts the data
+//! sets of a results directory side by side (`molkd results`).
+
+mod table;
+
+pub use table::{ScoreAt, comparison_table, load_results};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -112,7 +117,16 @@ pub fn method_label(config: &FinetuneConfig) -> String {
     }
 }
 
-fn mean_std(values: &[f64]) -> (f64, f64) {
+/// ROC-AUC is shown in percent, as papers report it; RMSE in label units.
+pub(crate) fn display_scale(metric: TaskMetric) -> f64 {
+    if metric == TaskMetric::RocAuc {
+        100.0
+    } else {
+        1.0
+    }
+}
+
+pub(crate) fn mean_std(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n.max(1.0);
     let var = if values.len() > 1 {
@@ -125,7 +139,7 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 
 impl BenchmarkResults {
     /// Runs grouped by (method, epochs), in label order.
-    fn by_method(&self) -> BTreeMap<(String, usize), Vec<&BenchmarkRun>> {
+    pub(crate) fn by_method(&self) -> BTreeMap<(String, usize), Vec<&BenchmarkRun>> {
         let mut groups: BTreeMap<(String, usize), Vec<&BenchmarkRun>> = BTreeMap::new();
         for run in &self.runs {
             groups
@@ -157,11 +171,7 @@ impl BenchmarkResults {
 
     /// The summary as a Markdown table (ROC-AUC in percent, as papers report it).
     pub fn markdown(&self) -> String {
-        let scale = if self.metric == TaskMetric::RocAuc {
-            100.0
-        } else {
-            1.0
-        };
+        let scale = display_scale(self.metric);
         let mut s = String::new();
         let _ = writeln!(
             s,
