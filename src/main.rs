@@ -194,10 +194,13 @@ fn run(cli: Cli) -> CliResult {
             let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.4}"));
             println!(
                 "best epoch {}: valid {metric} {}, test {metric} {} (last epoch: {}); model in {}",
-                report.best_epoch.map_or("–".to_string(), |e| e.to_string()),
-                show(report.valid_at_best),
-                show(report.test_at_best),
-                show(report.test_at_last),
+                report
+                    .outcome
+                    .best_epoch
+                    .map_or("–".to_string(), |e| e.to_string()),
+                show(report.outcome.valid_at_best),
+                show(report.outcome.test_at_best),
+                show(report.outcome.test_at_last),
                 args.out.join("model").display()
             );
         }

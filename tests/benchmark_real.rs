@@ -36,9 +36,9 @@ fn bbbp_sweep_writes_results_and_resumes() {
     assert_eq!(results.split, [1631, 204, 204]);
     assert_eq!(results.runs.len(), 2);
     for run in &results.runs {
-        let auc = run.test_at_best.unwrap();
+        let auc = run.outcome.test_at_best.unwrap();
         assert!((0.3..1.0).contains(&auc), "{auc}");
-        assert_eq!(run.history.len(), 1);
+        assert_eq!(run.outcome.history.len(), 1);
     }
     for file in ["bbbp.json", "bbbp.md", "bbbp.svg"] {
         assert!(tmp.path().join(file).is_file(), "missing {file}");

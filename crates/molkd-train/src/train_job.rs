@@ -22,7 +22,7 @@ use crate::data::{CsvSpec, TaskType};
 use crate::error::{Result, TrainError};
 use crate::featurize_file::read_smiles;
 use crate::finetune::{
-    FinetuneConfig, FinetuneEpoch, TargetScaler, TaskMetric, finetune_student, predict,
+    FinetuneConfig, FinetuneEpoch, RunOutcome, TargetScaler, TaskMetric, finetune_student, predict,
     student_collate,
 };
 use crate::run_dir::{RunDir, read_json, write_json};
@@ -84,16 +84,9 @@ pub struct TrainReport {
     pub split: [usize; 3],
     /// The score.
     pub metric: TaskMetric,
-    /// The saved model's epoch (best validation).
-    pub best_epoch: Option<usize>,
-    /// Validation score there.
-    pub valid_at_best: Option<f64>,
-    /// Test score there.
-    pub test_at_best: Option<f64>,
-    /// Test score after the last epoch.
-    pub test_at_last: Option<f64>,
-    /// Per-epoch history.
-    pub history: Vec<FinetuneEpoch>,
+    /// Scores and history; the saved model is the one of `outcome.best_epoch`.
+    #[serde(flatten)]
+    pub outcome: RunOutcome,
     /// The configuration.
     pub config: serde_json::Value,
     /// Training wall time, seconds.
@@ -169,12 +162,8 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         skipped: data.skipped.len(),
         split: [split.train.len(), split.valid.len(), split.test.len()],
         metric: done.metric,
-        best_epoch: state.best_epoch,
-        valid_at_best: state.valid_at_best(),
-        test_at_best: state.test_at_best(),
-        test_at_last: state.test_at_last(),
+        outcome: state.into(),
         config: serde_json::to_value(&config).unwrap_or_default(),
-        history: state.history,
         seconds,
     };
     write_json(&job.out.join("report.json"), &report)?;

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::curves::{Curve, write_learning_curves};
 use crate::data::DatasetSpec;
 use crate::error::{Result, TrainError};
-use crate::finetune::{FinetuneConfig, FinetuneEpoch, TaskMetric, finetune_student};
+use crate::finetune::{FinetuneConfig, RunOutcome, TaskMetric, finetune_student};
 use crate::run_dir::{RunDir, read_json, write_json};
 use crate::split::{SplitFractions, scaffold_split};
 
@@ -59,18 +59,11 @@ pub struct BenchmarkRun {
     pub epochs: usize,
     /// Teacher checkpoint, when distilling.
     pub teacher: Option<String>,
-    /// Best-validation epoch.
-    pub best_epoch: Option<usize>,
-    /// Validation score there.
-    pub valid_at_best: Option<f64>,
-    /// Test score there.
-    pub test_at_best: Option<f64>,
-    /// Test score after the last epoch.
-    pub test_at_last: Option<f64>,
+    /// Scores and history.
+    #[serde(flatten)]
+    pub outcome: RunOutcome,
     /// Wall time of the run, seconds (this process's part of it after a resume).
     pub seconds: f64,
-    /// Per-epoch history.
-    pub history: Vec<FinetuneEpoch>,
 }
 
 /// Everything measured on one data set (`OUT/<dataset>.json`).
@@ -156,8 +149,8 @@ impl BenchmarkResults {
         self.by_method()
             .into_iter()
             .map(|((method, epochs), runs)| {
-                let best: Vec<f64> = runs.iter().filter_map(|r| r.test_at_best).collect();
-                let last: Vec<f64> = runs.iter().filter_map(|r| r.test_at_last).collect();
+                let best: Vec<f64> = runs.iter().filter_map(|r| r.outcome.test_at_best).collect();
+                let last: Vec<f64> = runs.iter().filter_map(|r| r.outcome.test_at_last).collect();
                 MethodSummary {
                     method,
                     epochs,
@@ -205,13 +198,17 @@ impl BenchmarkResults {
         let mut curves = Vec::new();
         for (colour, ((method, _), runs)) in self.by_method().into_iter().enumerate() {
             for (which, emphasis) in [("valid", false), ("test", true)] {
-                let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
+                let epochs = runs
+                    .iter()
+                    .map(|r| r.outcome.history.len())
+                    .min()
+                    .unwrap_or(0);
                 let points = (0..epochs)
                     .filter_map(|e| {
                         let values: Vec<f64> = runs
                             .iter()
                             .filter_map(|r| {
-                                let h = &r.history[e];
+                                let h = &r.outcome.history[e];
                                 if which == "valid" { h.valid } else { h.test }
                             })
                             .collect();
@@ -324,7 +321,6 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             Some(&run),
             true,
         )?;
-        let state = done.state;
         let record = BenchmarkRun {
             method: method.clone(),
             seed,
@@ -334,19 +330,15 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
                 .as_ref()
                 .filter(|_| config.kd.is_some())
                 .map(|t| t.display().to_string()),
-            best_epoch: state.best_epoch,
-            valid_at_best: state.valid_at_best(),
-            test_at_best: state.test_at_best(),
-            test_at_last: state.test_at_last(),
+            outcome: done.state.into(),
             seconds: start.elapsed().as_secs_f64(),
-            history: state.history,
         };
         eprintln!(
             "{name} {method} seed {seed}: best epoch {:?}, test {} at best valid {}, at last {} ({:.0} s)",
-            record.best_epoch,
+            record.outcome.best_epoch,
             results.metric.name(),
-            fmt_opt(record.test_at_best),
-            fmt_opt(record.test_at_last),
+            fmt_opt(record.outcome.test_at_best),
+            fmt_opt(record.outcome.test_at_last),
             record.seconds
         );
         results.runs.push(record);

@@ -60,8 +60,8 @@ pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
             let scores: Vec<f64> = runs
                 .iter()
                 .filter_map(|r| match at {
-                    ScoreAt::BestValid => r.test_at_best,
-                    ScoreAt::LastEpoch => r.test_at_last,
+                    ScoreAt::BestValid => r.outcome.test_at_best,
+                    ScoreAt::LastEpoch => r.outcome.test_at_last,
                 })
                 .map(|v| v * scale)
                 .collect();
@@ -110,7 +110,7 @@ pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
 mod tests {
     use super::*;
     use crate::benchmark::BenchmarkRun;
-    use crate::finetune::TaskMetric;
+    use crate::finetune::{RunOutcome, TaskMetric};
 
     fn run(method: &str, seed: u64, best: f64, last: f64) -> BenchmarkRun {
         BenchmarkRun {
@@ -118,12 +118,14 @@ mod tests {
             seed,
             epochs: 100,
             teacher: None,
-            best_epoch: Some(1),
-            valid_at_best: Some(best),
-            test_at_best: Some(best),
-            test_at_last: Some(last),
+            outcome: RunOutcome {
+                best_epoch: Some(1),
+                valid_at_best: Some(best),
+                test_at_best: Some(best),
+                test_at_last: Some(last),
+                history: Vec::new(),
+            },
             seconds: 1.0,
-            history: Vec::new(),
         }
     }
 

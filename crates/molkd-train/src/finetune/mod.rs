@@ -149,6 +149,35 @@ impl FinetuneState {
     }
 }
 
+/// What a finished run reports: the selected epoch, its scores, the last epoch's test score
+/// and the per-epoch history. Benchmark runs and `molkd train` reports embed it (flattened in
+/// their JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// Best-validation epoch.
+    pub best_epoch: Option<usize>,
+    /// Validation score there.
+    pub valid_at_best: Option<f64>,
+    /// Test score there.
+    pub test_at_best: Option<f64>,
+    /// Test score after the last epoch.
+    pub test_at_last: Option<f64>,
+    /// Per-epoch history.
+    pub history: Vec<FinetuneEpoch>,
+}
+
+impl From<FinetuneState> for RunOutcome {
+    fn from(state: FinetuneState) -> Self {
+        RunOutcome {
+            best_epoch: state.best_epoch,
+            valid_at_best: state.valid_at_best(),
+            test_at_best: state.test_at_best(),
+            test_at_last: state.test_at_last(),
+            history: state.history,
+        }
+    }
+}
+
 /// The collator the student is trained with: self-loops wherever the scheme has a self-loop
 /// bond category (pretrain-gnns' GIN adds them).
 pub fn student_collate(featurizer: &dyn Featurizer) -> Result<Collate> {
