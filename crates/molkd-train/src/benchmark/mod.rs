@@ -119,6 +119,15 @@ pub(crate) fn display_scale(metric: TaskMetric) -> f64 {
     }
 }
 
+/// `mean ± std` with `decimals` digits, or just the mean for a single seed (no spread).
+pub(crate) fn mean_pm_std(mean: f64, std: f64, seeds: usize, decimals: usize) -> String {
+    if seeds == 1 {
+        format!("{mean:.decimals$}")
+    } else {
+        format!("{mean:.decimals$} ± {std:.decimals$}")
+    }
+}
+
 pub(crate) fn mean_std(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n.max(1.0);
@@ -178,16 +187,15 @@ impl BenchmarkResults {
         );
         let _ = writeln!(s, "|---|---|---|---|---|");
         for g in self.summary() {
+            let show = |(mean, std): (f64, f64)| mean_pm_std(mean * scale, std * scale, g.seeds, 2);
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {:.2} ± {:.2} | {:.2} ± {:.2} |",
+                "| {} | {} | {} | {} | {} |",
                 g.method,
                 g.epochs,
                 g.seeds,
-                g.test_at_best.0 * scale,
-                g.test_at_best.1 * scale,
-                g.test_at_last.0 * scale,
-                g.test_at_last.1 * scale
+                show(g.test_at_best),
+                show(g.test_at_last)
             );
         }
         s

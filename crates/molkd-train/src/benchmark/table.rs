@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{BenchmarkResults, display_scale, mean_std};
+use super::{BenchmarkResults, display_scale, mean_pm_std, mean_std};
 use crate::data::MOLECULENET;
 use crate::error::{Result, TrainError};
 use crate::run_dir::read_json;
@@ -86,12 +86,8 @@ pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
         let _ = write!(s, "| {method} | {epochs} |");
         for cell in &cells {
             match cell {
-                // One seed has no spread to show.
-                Some((mean, _, 1)) => {
-                    let _ = write!(s, " {mean:.1} (n=1) |");
-                }
                 Some((mean, std, n)) => {
-                    let _ = write!(s, " {mean:.1} ± {std:.1} (n={n}) |");
+                    let _ = write!(s, " {} (n={n}) |", mean_pm_std(*mean, *std, *n, 1));
                 }
                 None => s.push_str(" – |"),
             }
