@@ -44,8 +44,9 @@ pub fn load_results(dir: &Path) -> Result<Vec<BenchmarkResults>> {
 type Cell = (f64, f64, usize);
 
 /// A Markdown table with a row per (method, epochs) and a column per data set: the mean ±
-/// sample std of the test score over seeds (no std for one seed), and the seed count. ROC-AUC is in percent. The
-/// last column averages the data sets when the row has all of them and they share a metric.
+/// sample std of the test score over seeds (no std for one seed), and the seed count.
+/// ROC-AUC is in percent. The last column averages the data sets when the row has all of
+/// them and they share a metric.
 ///
 /// ```
 /// use molkd_train::benchmark::{ScoreAt, comparison_table};
