@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use molkd::cli::{PretrainTeacherArgs, TrainArgs};
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
-use molkd::train::benchmark::{ScoreAt, comparison_table, load_results};
+use molkd::train::benchmark::{ScoreAt, comparison_table, load_results, paired_table};
 use molkd::train::data::{data_dir, dataset_spec};
 use molkd::train::featurize_file::featurize_to_jsonl;
 use molkd::train::pretrain::job::{evaluate_teacher_file, run_pretrain_job};
@@ -94,6 +94,10 @@ enum Command {
         /// Report the test score after the last epoch instead of at the best-validation epoch.
         #[arg(long)]
         last_epoch: bool,
+        /// Also print, per data set, every method against this one (e.g. `gin`) on the seeds
+        /// both ran: mean and per-seed differences.
+        #[arg(long, value_name = "METHOD")]
+        baseline: Option<String>,
     },
     /// Predict with a model from `molkd train`: writes a CSV `smiles,<task>...,error`
     /// (probabilities for classification).
@@ -219,7 +223,11 @@ fn run(cli: Cli) -> CliResult {
                 output.display()
             );
         }
-        Command::Results { dir, last_epoch } => {
+        Command::Results {
+            dir,
+            last_epoch,
+            baseline,
+        } => {
             let results = load_results(&dir)?;
             if results.is_empty() {
                 return Err(format!("{}: no <dataset>.json results in it", dir.display()).into());
@@ -230,6 +238,14 @@ fn run(cli: Cli) -> CliResult {
                 ScoreAt::BestValid
             };
             print!("{}", comparison_table(&results, at));
+            if let Some(baseline) = baseline {
+                for set in &results {
+                    match paired_table(set, &baseline, at) {
+                        Some(table) => print!("\n{}, against {baseline}:\n\n{table}", set.dataset),
+                        None => println!("\n{}: no {baseline} runs to pair with", set.dataset),
+                    }
+                }
+            }
         }
         Command::PretrainTeacher(args) => {
             let device = molkd::default_cpu_device().autodiff();

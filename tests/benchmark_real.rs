@@ -1,6 +1,6 @@
 //! The benchmark harness on a real MoleculeNet set (needs `MOLKD_DATA_DIR`): a short sweep
 //! writes its results, report and curves, running it again skips what is recorded, and
-//! `molkd results` tabulates them.
+//! `molkd results` tabulates them, alone and against a baseline.
 
 mod common;
 
@@ -72,5 +72,18 @@ fn bbbp_sweep_writes_results_and_resumes() {
     assert!(
         table.contains("| gin | 1 |") && table.contains("(n=3)"),
         "{table}"
+    );
+    // `--baseline` adds a paired table per set (gin alone: a header and no rows).
+    let dir = tmp.path().to_str().unwrap();
+    let (ok, paired, stderr) = common::molkd(&["results", "--dir", dir, "--baseline", "gin"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        paired.contains("bbbp, against gin:") && paired.contains("| Δ vs gin |"),
+        "{paired}"
+    );
+    let (ok, unpaired, _) = common::molkd(&["results", "--dir", dir, "--baseline", "gcn"]);
+    assert!(
+        ok && unpaired.contains("bbbp: no gcn runs to pair with"),
+        "{unpaired}"
     );
 }

@@ -6,10 +6,13 @@
 //! skipped, and a run cut off mid-way continues from its last epoch checkpoint in
 //! `OUT/runs/<dataset>/`. Each sweep also writes `OUT/<dataset>.md` (the summary table) and
 //! `OUT/<dataset>.svg` (mean validation / test curves per method). [`table`] puts the data
-//! sets of a results directory side by side (`molkd results`).
+//! sets of a results directory side by side (`molkd results`); [`paired`] sets each method
+//! against a baseline on matched seeds (`molkd results --baseline gin`).
 
+mod paired;
 mod table;
 
+pub use paired::paired_table;
 pub use table::{ScoreAt, comparison_table, load_results};
 
 use std::collections::BTreeMap;
