@@ -7,6 +7,8 @@
 #[path = "common.rs"]
 mod common;
 
+molkd::use_mimalloc!();
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use molkd::graph::{FeatureScheme, murcko_scaffold};
 

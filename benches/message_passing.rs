@@ -1,10 +1,13 @@
 //! Message-passing primitives (edges/s of gather + scatter-sum, graphs/s of pooling) and the
 //! GIN layer / 5 × 300 student (graphs/s: inference, forward, forward + backward, and a
 //! training step with Adam), at 32 / 128 / 256 /
-//! 512-molecule batches, on every CPU backend built.
+//! 512-molecule batches, on every CPU backend built; and burn's matmul on the student's
+//! shapes (FLOP/s).
 
 #[path = "common.rs"]
 mod common;
+
+molkd::use_mimalloc!();
 
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
@@ -185,5 +188,41 @@ fn gin_student(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, message_passing, gin_student);
+/// The dense products of the student's GIN MLPs on a 128-molecule batch (~3,200 atoms),
+/// through burn's `matmul` (throughput in FLOP/s): forward `[N, 300] × [300, 600]` and
+/// `[N, 600] × [600, 300]`, and a weight gradient `[300, N] × [N, 600]` with a transposed
+/// left operand, as autodiff issues it. `scripts/gemm_reference.py` times the same shapes in
+/// numpy and torch.
+fn matmul(c: &mut Criterion) {
+    let mut group = c.benchmark_group("matmul");
+    group.sample_size(20);
+    for (backend, device) in devices() {
+        // (m, k, n, lhs stored transposed)
+        for (m, k, n, lhs_t) in [
+            (3200usize, 300usize, 600usize, false),
+            (3200, 600, 300, false),
+            (300, 3200, 600, true),
+        ] {
+            let a = if lhs_t {
+                Tensor::<2>::random([k, m], Distribution::Default, &device).transpose()
+            } else {
+                Tensor::<2>::random([m, k], Distribution::Default, &device)
+            };
+            let b = Tensor::<2>::random([k, n], Distribution::Default, &device);
+            group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+            let suffix = if lhs_t { "-lhs-transposed" } else { "" };
+            let id = format!("{backend}/{m}x{k}x{n}{suffix}");
+            group.bench_function(BenchmarkId::new("flop", &id), |bench| {
+                bench.iter(|| {
+                    let out = a.clone().matmul(b.clone());
+                    device.sync().expect("sync");
+                    out
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, message_passing, gin_student, matmul);
 criterion_main!(benches);

@@ -7,6 +7,8 @@
 //!
 //! Prints the summary table and writes `results/clintox.json` (resumable), `.md` and `.svg`.
 
+molkd::use_mimalloc!();
+
 fn main() -> std::process::ExitCode {
     molkd::cli::benchmark_main("clintox")
 }

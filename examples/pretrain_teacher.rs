@@ -11,6 +11,8 @@ use clap::Parser;
 use molkd::cli::PretrainTeacherArgs;
 use molkd::train::pretrain::job::run_pretrain_job;
 
+molkd::use_mimalloc!();
+
 #[derive(Parser)]
 struct Cli {
     #[command(flatten)]

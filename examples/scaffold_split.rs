@@ -7,6 +7,8 @@
 
 use std::time::Instant;
 
+molkd::use_mimalloc!();
+
 use molkd::graph::message_passing::{Aggregation, gather, global_mean_pool};
 use molkd::graph::{Collate, PretrainGnnFeaturizer};
 use molkd::train::data::data_dir;

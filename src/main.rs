@@ -16,6 +16,8 @@ use molkd::train::train_job::{predict_file, run_train_job};
 use molkd::train::{ReactionFormat, ReactionLoadOptions, default_cache_dir};
 use molkd::train::{SplitFractions, SplitKind};
 
+molkd::use_mimalloc!();
+
 #[derive(Parser)]
 #[command(
     name = "molkd",

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use burn::tensor::{Device, Distribution, Shape, Tensor, TensorData};
 use burn_dispatch::DispatchDevice;
-use rand::{RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn host_rng() -> MutexGuard<'static, ChaCha8Rng> {
@@ -69,17 +69,14 @@ pub fn dropout_mask<const D: usize>(shape: [usize; D], keep: f64, device: &Devic
     }
     let numel: usize = shape.iter().product();
     let threshold = (keep * 65_536.0).round() as u32;
-    let mut bits = vec![0u8; 2 * numel];
-    host_rng().fill_bytes(&mut bits);
+    // The same 16-bit draws as reading the byte stream little-endian, but over a `u16` slice
+    // the compare-and-select below vectorises (per-pair byte decoding did not: ~4 % of a
+    // student training step).
+    let mut bits = vec![0u16; numel];
+    host_rng().fill(&mut bits[..]);
     let values: Vec<f32> = bits
-        .chunks_exact(2)
-        .map(|b| {
-            if (u32::from(u16::from_le_bytes([b[0], b[1]]))) < threshold {
-                scale
-            } else {
-                0.0
-            }
-        })
+        .iter()
+        .map(|&b| if u32::from(b) < threshold { scale } else { 0.0 })
         .collect();
     Tensor::from_data(TensorData::new(values, Shape::new(shape)), device)
 }

@@ -3,7 +3,6 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{BatchNorm, BatchNormConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
@@ -13,6 +12,7 @@ use crate::conv::{Conv, ConvKind, check_stack, init_stack};
 use crate::dropout::{Dropout, DropoutConfig};
 use crate::embedding::CategoricalEmbedding;
 use crate::error::Result;
+use crate::norm::{NodeBatchNorm, NodeBatchNormConfig};
 
 /// How the per-layer node representations are combined (Xu et al. 2018), over the input
 /// embedding and every layer's output as in pretrain-gnns.
@@ -64,7 +64,7 @@ pub struct GnnEncoder {
     /// Message-passing layers.
     pub layers: Vec<Conv>,
     /// BatchNorm after each layer.
-    pub norms: Vec<BatchNorm>,
+    pub norms: Vec<NodeBatchNorm>,
     /// Dropout after each layer.
     pub dropout: Dropout,
     #[module(skip)]
@@ -90,7 +90,7 @@ impl GnnEncoderConfig {
             atom_embedding,
             layers,
             norms: (0..self.num_layers)
-                .map(|_| BatchNormConfig::new(self.d_model).init(device))
+                .map(|_| NodeBatchNormConfig::new(self.d_model).init(device))
                 .collect(),
             dropout,
             jk: self.jk,
