@@ -41,7 +41,7 @@ pub fn default_cpu_device() -> burn::tensor::Device {
 /// it is invoked in (at module level, once). molkd's CLI, examples and benches use it: a
 /// training step allocates and frees tensors of a few MB many times over, and glibc's malloc
 /// hands such blocks back to the kernel and faults them in again. With mimalloc the 5 × 300
-/// student's training step ran 5–9 % faster here on 128- and 256-molecule batches (no change
+/// student's training step ran 5–15 % faster here on 128- and 256-molecule batches (no change
 /// at 32; README, "Where the time goes").
 /// A library never picks the allocator for its users, so this is a macro for binaries.
 ///
