@@ -11,16 +11,14 @@ ROUNDS=${ROUNDS:-4}
 export MOLKD_DATA_DIR=${MOLKD_DATA_DIR:-../shared/data}
 TARGET=${CARGO_TARGET_DIR:-target}
 log=$(mktemp)
-cargo bench --bench message_passing --no-run
-# The bench writes its molecules' SMILES; PyG gets molkd's featurisation of the same list.
-cargo bench --bench message_passing -- 'student_infer_graphs/flex/32$' > /dev/null
 cargo build --release --bin molkd
-"$TARGET/release/molkd" featurize --scheme pretrain-gnns \
-  --input target/bench_mp_sample.smi --output target/bench_mp_sample.jsonl
 for round in $(seq "$ROUNDS"); do
   echo "round $round / $ROUNDS" >&2
   cargo bench --bench message_passing -- 'student_(train_step|infer|fwd_bwd)_graphs/flex/' \
     --warm-up-time 2 --measurement-time 5 > /dev/null 2>&1
+  # The bench wrote its molecules' SMILES; PyG gets molkd's featurisation of the same list.
+  "$TARGET/release/molkd" featurize --scheme pretrain-gnns \
+    --input target/bench_mp_sample.smi --output target/bench_mp_sample.jsonl 2> /dev/null
   for m in train_step infer fwd_bwd; do
     for n in 32 128 256 512; do
       python3 - "$TARGET/criterion/gin/student_${m}_graphs/flex_$n/new" "$m" "$n" >> "$log" <<'EOF'

@@ -9,6 +9,8 @@
 //! sets of a results directory side by side (`molkd results`); [`paired`] sets each method
 //! against a baseline on matched seeds (`molkd results --baseline gin`).
 
+#[cfg(test)]
+mod fixtures;
 mod paired;
 mod table;
 

@@ -30,10 +30,6 @@ pub fn paired_table(results: &BenchmarkResults, baseline: &str, at: ScoreAt) -> 
     } else {
         -1.0
     };
-    let score = |run: &super::BenchmarkRun| match at {
-        ScoreAt::BestValid => run.outcome.test_at_best,
-        ScoreAt::LastEpoch => run.outcome.test_at_last,
-    };
     let groups = results.by_method();
     // (epochs, seed) -> baseline score.
     let base: BTreeMap<(usize, u64), f64> = groups
@@ -41,7 +37,7 @@ pub fn paired_table(results: &BenchmarkResults, baseline: &str, at: ScoreAt) -> 
         .filter(|((method, _), _)| method == baseline)
         .flat_map(|((_, epochs), runs)| {
             runs.iter()
-                .filter_map(move |r| Some(((*epochs, r.seed), score(r)? * scale)))
+                .filter_map(move |r| Some(((*epochs, r.seed), at.test_score(r)? * scale)))
         })
         .collect();
     if base.is_empty() {
@@ -60,7 +56,7 @@ pub fn paired_table(results: &BenchmarkResults, baseline: &str, at: ScoreAt) -> 
             .iter()
             .filter_map(|r| {
                 let b = base.get(&(*epochs, r.seed))?;
-                Some((r.seed, score(r)? * scale, *b))
+                Some((r.seed, at.test_score(r)? * scale, *b))
             })
             .collect();
         if pairs.is_empty() {
@@ -95,49 +91,24 @@ pub fn paired_table(results: &BenchmarkResults, baseline: &str, at: ScoreAt) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::benchmark::BenchmarkRun;
-    use crate::finetune::RunOutcome;
+    use crate::benchmark::fixtures::run;
 
-    fn run(method: &str, seed: u64, epochs: usize, best: f64) -> BenchmarkRun {
-        BenchmarkRun {
-            method: method.into(),
-            seed,
-            epochs,
-            teacher: None,
-            outcome: RunOutcome {
-                best_epoch: Some(1),
-                valid_at_best: Some(best),
-                test_at_best: Some(best),
-                test_at_last: Some(best - 0.01),
-                history: Vec::new(),
-            },
-            seconds: 1.0,
-        }
-    }
-
-    fn tox21(runs: Vec<BenchmarkRun>) -> BenchmarkResults {
-        BenchmarkResults {
-            dataset: "tox21".into(),
-            metric: TaskMetric::RocAuc,
-            molecules: 10,
-            skipped: 0,
-            split: [8, 1, 1],
-            runs,
-        }
+    fn tox21(runs: Vec<crate::benchmark::BenchmarkRun>) -> BenchmarkResults {
+        crate::benchmark::fixtures::results("tox21", runs)
     }
 
     #[test]
     fn differences_are_taken_on_matched_seeds_and_epochs() {
         let results = tox21(vec![
-            run("gin", 0, 20, 0.70),
-            run("gin", 1, 20, 0.72),
-            run("gin", 0, 100, 0.90),
-            run("kd", 1, 20, 0.75),
-            run("kd", 0, 20, 0.69),
+            run("gin", 0, 20, 0.70, 0.69),
+            run("gin", 1, 20, 0.72, 0.71),
+            run("gin", 0, 100, 0.90, 0.89),
+            run("kd", 1, 20, 0.75, 0.74),
+            run("kd", 0, 20, 0.69, 0.68),
             // Seed 5 has no baseline: left out of the pairing.
-            run("kd", 5, 20, 0.99),
+            run("kd", 5, 20, 0.99, 0.98),
             // No baseline at 30 epochs: no row.
-            run("kd", 0, 30, 0.80),
+            run("kd", 0, 30, 0.80, 0.79),
         ]);
         let table = paired_table(&results, "gin", ScoreAt::BestValid).unwrap();
         let lines: Vec<&str> = table.lines().collect();
@@ -152,7 +123,10 @@ mod tests {
 
     #[test]
     fn last_epoch_scores_are_paired_too() {
-        let results = tox21(vec![run("gin", 0, 20, 0.70), run("kd", 0, 20, 0.69)]);
+        let results = tox21(vec![
+            run("gin", 0, 20, 0.70, 0.69),
+            run("kd", 0, 20, 0.69, 0.68),
+        ]);
         let table = paired_table(&results, "gin", ScoreAt::LastEpoch).unwrap();
         // One seed: no spread shown, and a loss is not counted as better.
         assert!(

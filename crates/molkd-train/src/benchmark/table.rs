@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{BenchmarkResults, display_scale, mean_pm_std, mean_std};
+use super::{BenchmarkResults, BenchmarkRun, display_scale, mean_pm_std, mean_std};
 use crate::data::MOLECULENET;
 use crate::error::{Result, TrainError};
 use crate::run_dir::read_json;
@@ -17,6 +17,16 @@ pub enum ScoreAt {
     BestValid,
     /// After the last epoch.
     LastEpoch,
+}
+
+impl ScoreAt {
+    /// `run`'s test score at this point, if it has one.
+    pub fn test_score(self, run: &BenchmarkRun) -> Option<f64> {
+        match self {
+            ScoreAt::BestValid => run.outcome.test_at_best,
+            ScoreAt::LastEpoch => run.outcome.test_at_last,
+        }
+    }
 }
 
 /// Loads `DIR/<dataset>.json` for every registry data set that has one, in registry order.
@@ -60,10 +70,7 @@ pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
         for (key, runs) in set.by_method() {
             let scores: Vec<f64> = runs
                 .iter()
-                .filter_map(|r| match at {
-                    ScoreAt::BestValid => r.outcome.test_at_best,
-                    ScoreAt::LastEpoch => r.outcome.test_at_last,
-                })
+                .filter_map(|r| at.test_score(r))
                 .map(|v| v * scale)
                 .collect();
             if scores.is_empty() {
@@ -106,47 +113,24 @@ pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::benchmark::BenchmarkRun;
-    use crate::finetune::{RunOutcome, TaskMetric};
-
-    fn run(method: &str, seed: u64, best: f64, last: f64) -> BenchmarkRun {
-        BenchmarkRun {
-            method: method.into(),
-            seed,
-            epochs: 100,
-            teacher: None,
-            outcome: RunOutcome {
-                best_epoch: Some(1),
-                valid_at_best: Some(best),
-                test_at_best: Some(best),
-                test_at_last: Some(last),
-                history: Vec::new(),
-            },
-            seconds: 1.0,
-        }
-    }
-
-    fn set(name: &str, runs: Vec<BenchmarkRun>) -> BenchmarkResults {
-        BenchmarkResults {
-            dataset: name.into(),
-            metric: TaskMetric::RocAuc,
-            molecules: 10,
-            skipped: 0,
-            split: [8, 1, 1],
-            runs,
-        }
-    }
+    use crate::benchmark::fixtures::{results as set, run};
 
     #[test]
     fn rows_are_methods_and_columns_are_data_sets() {
         let results = [
             set(
                 "bbbp",
-                vec![run("gin", 0, 0.60, 0.50), run("gin", 1, 0.70, 0.52)],
+                vec![
+                    run("gin", 0, 100, 0.60, 0.50),
+                    run("gin", 1, 100, 0.70, 0.52),
+                ],
             ),
             set(
                 "bace",
-                vec![run("gin", 0, 0.80, 0.78), run("gcn", 0, 0.75, 0.7)],
+                vec![
+                    run("gin", 0, 100, 0.80, 0.78),
+                    run("gcn", 0, 100, 0.75, 0.7),
+                ],
             ),
         ];
         let best = comparison_table(&results, ScoreAt::BestValid);
