@@ -21,7 +21,7 @@ struct Cli {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let device = molkd::default_cpu_device().autodiff();
+    let device = cli.args.device.device()?.autodiff();
     let report = run_pretrain_job(&cli.args.job()?, &device)?;
     println!("{}", report.markdown());
     Ok(())

@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
+use burn::tensor::Device;
 use clap::Args;
 
+use crate::DeviceChoice;
 use crate::distill::{KdConfig, KdForm, ReactionLoss, ReactionLossConfig};
 use crate::graph::FeatureScheme;
 use crate::models::{ConvKind, GnnEncoderConfig, StudentModelConfig, TeacherModelConfig};
-use crate::train::Result;
 use crate::train::benchmark::{BenchmarkJob, run_benchmark};
 use crate::train::data::{
     ReactionFormat, ReactionLoadOptions, TaskType, data_dir, dataset_spec, default_cache_dir,
@@ -19,6 +20,25 @@ use crate::train::pretrain::TeacherPretrainConfig;
 use crate::train::pretrain::job::PretrainJob;
 use crate::train::split::SplitKind;
 use crate::train::train_job::TrainJob;
+use crate::train::{Result, TrainError};
+
+/// `--device`: the backend a command runs on.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct DeviceArgs {
+    /// Backend: cpu (flex, else ndarray), flex, ndarray, wgpu (the default GPU adapter) or
+    /// wgpu:N (the N-th discrete GPU); wgpu needs a build with `--features wgpu`.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
+}
+
+impl DeviceArgs {
+    /// The chosen device, or an error naming the cargo feature that would build it.
+    pub fn device(&self) -> Result<Device> {
+        self.device
+            .device()
+            .map_err(|e| TrainError::Invalid(e.to_string()))
+    }
+}
 
 /// `molkd pretrain-teacher`: pre-train a reaction teacher (defaults: USPTO yields, GCN 2 × 256,
 /// InfoNCE — the best form in the README's ablation — 5 epochs, about 20 min on 2 CPU cores).
@@ -99,6 +119,9 @@ pub struct PretrainTeacherArgs {
     /// Do not cache featurised reactions.
     #[arg(long)]
     pub no_cache: bool,
+    /// Backend.
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 impl PretrainTeacherArgs {
@@ -278,6 +301,9 @@ pub struct BenchmarkArgs {
     /// Results directory: DATASET.json, DATASET.md, DATASET.svg.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
+    /// Backend.
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Student, optimisation and distillation flags.
     #[command(flatten)]
     pub student: StudentArgs,
@@ -311,8 +337,8 @@ impl BenchmarkArgs {
     }
 }
 
-/// The whole of `examples/<dataset>.rs`: parse [`BenchmarkArgs`], run the sweep on the CPU,
-/// print the summary table.
+/// The whole of `examples/<dataset>.rs`: parse [`BenchmarkArgs`], run the sweep on the
+/// chosen device (default: CPU), print the summary table.
 pub fn benchmark_main(dataset: &str) -> std::process::ExitCode {
     #[derive(clap::Parser)]
     struct Cli {
@@ -320,11 +346,11 @@ pub fn benchmark_main(dataset: &str) -> std::process::ExitCode {
         args: BenchmarkArgs,
     }
     let cli = <Cli as clap::Parser>::parse();
-    let device = crate::default_cpu_device().autodiff();
-    match cli
-        .args
-        .job(dataset)
-        .and_then(|job| run_benchmark(&job, &device))
+    let args = &cli.args;
+    match args
+        .device
+        .device()
+        .and_then(|device| run_benchmark(&args.job(dataset)?, &device.autodiff()))
     {
         Ok(results) => {
             println!("{}", results.markdown());
@@ -367,6 +393,9 @@ pub struct TrainArgs {
     /// Continue from OUT/run.
     #[arg(long)]
     pub resume: bool,
+    /// Backend.
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Student, optimisation and distillation flags.
     #[command(flatten)]
     pub student: StudentArgs,

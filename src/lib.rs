@@ -10,10 +10,14 @@
 //!
 //! Backends are chosen at run time through [`burn::tensor::Device`]; the cargo features `flex`,
 //! `ndarray` (CPU) and `wgpu` (GPU) decide which are compiled in. [`default_cpu_device`] gives
-//! the fastest CPU backend built.
+//! the fastest CPU backend built; [`DeviceChoice`] picks one by name (`--device` of the CLI
+//! and the examples).
 
 #[cfg(any(feature = "flex", feature = "ndarray"))]
 pub mod cli;
+mod device;
+
+pub use device::{DeviceChoice, DeviceNotBuilt};
 
 pub use burn;
 #[doc(hidden)]

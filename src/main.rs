@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use molkd::cli::{PretrainTeacherArgs, TrainArgs};
+use molkd::cli::{DeviceArgs, PretrainTeacherArgs, TrainArgs};
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::benchmark::{ScoreAt, comparison_table, load_results, paired_table};
 use molkd::train::data::{data_dir, dataset_spec};
@@ -83,6 +83,9 @@ enum Command {
         /// Score at most this many reactions (the first ones).
         #[arg(long)]
         max: Option<usize>,
+        /// Backend.
+        #[command(flatten)]
+        device: DeviceArgs,
     },
     /// Train a student on any CSV (chemprop-style), optionally distilling a teacher; writes
     /// OUT/model (best-validation model), OUT/report.json and OUT/learning_curve.svg.
@@ -116,6 +119,9 @@ enum Command {
         /// Output CSV.
         #[arg(long)]
         output: PathBuf,
+        /// Backend.
+        #[command(flatten)]
+        device: DeviceArgs,
     },
 }
 
@@ -184,8 +190,9 @@ fn run(cli: Cli) -> CliResult {
             data,
             format,
             max,
+            device,
         } => {
-            let device = molkd::default_cpu_device();
+            let device = device.device()?;
             let load = ReactionLoadOptions::default().cache_in(default_cache_dir());
             let (eval, n) = evaluate_teacher_file(&model, format, &data, max, &load, &device)?;
             println!(
@@ -194,7 +201,7 @@ fn run(cli: Cli) -> CliResult {
             );
         }
         Command::Train(args) => {
-            let device = molkd::default_cpu_device().autodiff();
+            let device = args.device.device()?.autodiff();
             let report = run_train_job(&args.job(), &device)?;
             let metric = report.metric.name();
             let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.4}"));
@@ -215,8 +222,9 @@ fn run(cli: Cli) -> CliResult {
             input,
             smiles_column,
             output,
+            device,
         } => {
-            let device = molkd::default_cpu_device();
+            let device = device.device()?;
             let report = predict_file(&model, &input, smiles_column.as_deref(), &output, &device)?;
             eprintln!(
                 "predicted {} molecules ({} could not be parsed) into {}",
@@ -250,7 +258,7 @@ fn run(cli: Cli) -> CliResult {
             }
         }
         Command::PretrainTeacher(args) => {
-            let device = molkd::default_cpu_device().autodiff();
+            let device = args.device.device()?.autodiff();
             let report = run_pretrain_job(&args.job()?, &device)?;
             println!("{}", report.markdown());
         }

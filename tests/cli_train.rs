@@ -1,6 +1,7 @@
 //! `molkd train` + `molkd predict` round trip on a user CSV (chemprop-style): bad rows are
 //! skipped and counted, the saved model predicts what the library predicts, unparsable input
-//! molecules keep their row with an error, and a mis-shaped teacher is a clear error.
+//! molecules keep their row with an error, a mis-shaped teacher is a clear error, and
+//! `--device` runs both on any backend built.
 
 mod common;
 
@@ -236,4 +237,69 @@ fn mis_shaped_teacher_is_a_clear_error() {
         "/tmp/x",
     ]);
     assert!(!ok && stderr.contains("nonexistent.csv"), "{stderr}");
+}
+
+/// Probabilities of `molkd predict --device DEVICE` on `input`, one per line.
+fn predict_on(device: &str, model: &Path, input: &Path, output: &Path) -> Vec<f32> {
+    let (ok, _, stderr) = molkd(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+        "--device",
+        device,
+    ]);
+    assert!(ok, "--device {device}: {stderr}");
+    csv::Reader::from_path(output)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[1].parse().unwrap())
+        .collect()
+}
+
+/// `--device` picks the backend: a model trained on one predicts the same on every backend
+/// built; an unknown backend, or one this build lacks, is a clear error.
+#[test]
+fn device_flag_picks_the_backend() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = user_csv(tmp.path());
+    let out = tmp.path().join("out");
+    let (ok, _, stderr) = train(&csv, &out, &["--device", "ndarray"]);
+    assert!(ok, "{stderr}");
+    let input = tmp.path().join("query.smi");
+    std::fs::write(&input, "CCN\nc1ccccc1\nCC(=O)Oc1ccccc1C(=O)O\n").unwrap();
+    let output = tmp.path().join("pred.csv");
+    let reference = predict_on("flex", &out, &input, &output);
+    assert_eq!(reference.len(), 3);
+    let mut devices = vec!["cpu", "ndarray"];
+    if cfg!(feature = "wgpu") {
+        devices.push("wgpu");
+    }
+    for device in devices {
+        let got = predict_on(device, &out, &input, &output);
+        for (g, r) in got.iter().zip(&reference) {
+            assert!(
+                (g - r).abs() < 1e-4,
+                "--device {device}: {got:?} vs {reference:?}"
+            );
+        }
+    }
+
+    let (ok, _, stderr) = train(&csv, &tmp.path().join("x"), &["--device", "cuda"]);
+    assert!(
+        !ok && stderr.contains("expected cpu, flex, ndarray, wgpu or wgpu:N"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = train(&csv, &tmp.path().join("gpu"), &["--device", "wgpu"]);
+    if cfg!(feature = "wgpu") {
+        assert!(ok, "{stderr}");
+    } else {
+        assert!(
+            !ok && stderr.contains("--features wgpu") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
 }

@@ -1,0 +1,180 @@
+//! Picking a burn backend by name at run time: the `--device` flag of the CLI and the
+//! examples. Models and losses take a [`Device`], so this is the only place that names
+//! backends.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::Device;
+
+/// A backend named on the command line.
+///
+/// | name | device |
+/// |---|---|
+/// | `cpu` | the fastest CPU backend built: flex, else ndarray |
+/// | `flex`, `ndarray` | that CPU backend |
+/// | `wgpu` | wgpu's default adapter (the high-power GPU when there is one; `CUBECL_WGPU_DEFAULT_DEVICE` overrides) |
+/// | `wgpu:N` | the N-th discrete GPU |
+///
+/// A backend that is not compiled in (`wgpu` needs the `wgpu` cargo feature) is an error from
+/// [`DeviceChoice::device`], not from parsing, so `--help` and parsing behave the same in every
+/// build.
+///
+/// ```
+/// use molkd::DeviceChoice;
+///
+/// let choice: DeviceChoice = "cpu".parse().unwrap();
+/// let device = choice.device().unwrap();
+/// let x = burn::tensor::Tensor::<1>::ones([3], &device);
+/// assert_eq!(x.sum().into_scalar::<f32>(), 3.0);
+/// assert_eq!("wgpu:1".parse::<DeviceChoice>().unwrap(), DeviceChoice::DiscreteGpu(1));
+/// assert!("tpu".parse::<DeviceChoice>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// The fastest CPU backend built.
+    #[default]
+    Cpu,
+    /// burn's flex CPU backend.
+    Flex,
+    /// burn's ndarray CPU backend.
+    Ndarray,
+    /// wgpu's default adapter.
+    Wgpu,
+    /// wgpu on the discrete GPU with this index.
+    DiscreteGpu(usize),
+}
+
+/// A backend that this build of molkd does not include.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("device `{name}`: this build has no {name} backend; rebuild with `--features {feature}`")]
+pub struct DeviceNotBuilt {
+    /// The backend asked for.
+    pub name: &'static str,
+    /// The cargo feature of the `molkd` crate that builds it.
+    pub feature: &'static str,
+}
+
+impl DeviceChoice {
+    /// The device, or which cargo feature would build it.
+    pub fn device(self) -> Result<Device, DeviceNotBuilt> {
+        match self {
+            DeviceChoice::Cpu => cpu_device(),
+            DeviceChoice::Flex => flex_device(),
+            DeviceChoice::Ndarray => ndarray_device(),
+            DeviceChoice::Wgpu => wgpu_device(burn::tensor::DeviceKind::DefaultDevice),
+            DeviceChoice::DiscreteGpu(i) => wgpu_device(burn::tensor::DeviceKind::DiscreteGpu(i)),
+        }
+    }
+}
+
+fn cpu_device() -> Result<Device, DeviceNotBuilt> {
+    flex_device()
+        .or_else(|_| ndarray_device())
+        .map_err(|_| DeviceNotBuilt {
+            name: "cpu",
+            feature: "flex",
+        })
+}
+
+fn flex_device() -> Result<Device, DeviceNotBuilt> {
+    #[cfg(feature = "flex")]
+    return Ok(Device::flex());
+    #[cfg(not(feature = "flex"))]
+    Err(DeviceNotBuilt {
+        name: "flex",
+        feature: "flex",
+    })
+}
+
+fn ndarray_device() -> Result<Device, DeviceNotBuilt> {
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    return Ok(Device::ndarray());
+    #[cfg(not(feature = "ndarray"))]
+    Err(DeviceNotBuilt {
+        name: "ndarray",
+        feature: "ndarray",
+    })
+}
+
+#[cfg_attr(not(feature = "wgpu"), allow(unused_variables))]
+fn wgpu_device(kind: burn::tensor::DeviceKind) -> Result<Device, DeviceNotBuilt> {
+    #[cfg(feature = "wgpu")]
+    return Ok(Device::wgpu(kind));
+    #[cfg(not(feature = "wgpu"))]
+    Err(DeviceNotBuilt {
+        name: "wgpu",
+        feature: "wgpu",
+    })
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "flex" => Ok(DeviceChoice::Flex),
+            "ndarray" => Ok(DeviceChoice::Ndarray),
+            "wgpu" | "gpu" => Ok(DeviceChoice::Wgpu),
+            other => match other.strip_prefix("wgpu:") {
+                Some(index) => index.parse().map(DeviceChoice::DiscreteGpu).map_err(|_| {
+                    format!("device `{other}`: the GPU index must be a number, as in `wgpu:0`")
+                }),
+                None => Err(format!(
+                    "unknown device `{other}`: expected cpu, flex, ndarray, wgpu or wgpu:N"
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceChoice::Cpu => f.write_str("cpu"),
+            DeviceChoice::Flex => f.write_str("flex"),
+            DeviceChoice::Ndarray => f.write_str("ndarray"),
+            DeviceChoice::Wgpu => f.write_str("wgpu"),
+            DeviceChoice::DiscreteGpu(i) => write!(f, "wgpu:{i}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for choice in [
+            DeviceChoice::Cpu,
+            DeviceChoice::Flex,
+            DeviceChoice::Ndarray,
+            DeviceChoice::Wgpu,
+            DeviceChoice::DiscreteGpu(2),
+        ] {
+            assert_eq!(choice.to_string().parse::<DeviceChoice>(), Ok(choice));
+        }
+        assert_eq!("gpu".parse::<DeviceChoice>(), Ok(DeviceChoice::Wgpu));
+    }
+
+    #[test]
+    fn bad_names_say_what_is_expected() {
+        let err = "cuda".parse::<DeviceChoice>().unwrap_err();
+        assert!(
+            err.contains("expected cpu, flex, ndarray, wgpu or wgpu:N"),
+            "{err}"
+        );
+        let err = "wgpu:x".parse::<DeviceChoice>().unwrap_err();
+        assert!(err.contains("GPU index"), "{err}");
+    }
+
+    #[cfg(not(feature = "wgpu"))]
+    #[test]
+    fn a_backend_not_built_names_its_feature() {
+        let err = DeviceChoice::Wgpu.device().unwrap_err();
+        assert!(err.to_string().contains("--features wgpu"), "{err}");
+    }
+}
