@@ -61,9 +61,18 @@ fn train(csv: &Path, out: &Path, extra: &[&str]) -> (bool, String, String) {
     molkd(&args)
 }
 
-/// `molkd predict --model MODEL --input INPUT --output OUTPUT`.
+/// `molkd predict --model MODEL --input INPUT --output OUTPUT [EXTRA...]`.
 fn predict_cli(model: &Path, input: &Path, output: &Path) -> (bool, String, String) {
-    molkd(&[
+    predict_with(model, input, output, &[])
+}
+
+fn predict_with(
+    model: &Path,
+    input: &Path,
+    output: &Path,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let mut args = vec![
         "predict",
         "--model",
         model.to_str().unwrap(),
@@ -71,7 +80,9 @@ fn predict_cli(model: &Path, input: &Path, output: &Path) -> (bool, String, Stri
         input.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-    ])
+    ];
+    args.extend_from_slice(extra);
+    molkd(&args)
 }
 
 #[test]
@@ -241,17 +252,7 @@ fn mis_shaped_teacher_is_a_clear_error() {
 
 /// Probabilities of `molkd predict --device DEVICE` on `input`, one per line.
 fn predict_on(device: &str, model: &Path, input: &Path, output: &Path) -> Vec<f32> {
-    let (ok, _, stderr) = molkd(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-        "--device",
-        device,
-    ]);
+    let (ok, _, stderr) = predict_with(model, input, output, &["--device", device]);
     assert!(ok, "--device {device}: {stderr}");
     csv::Reader::from_path(output)
         .unwrap()
