@@ -68,13 +68,15 @@ impl DeviceChoice {
     }
 }
 
+/// [`crate::default_cpu_device`] when a CPU backend is built: that function owns the choice.
 fn cpu_device() -> Result<Device, DeviceNotBuilt> {
-    flex_device()
-        .or_else(|_| ndarray_device())
-        .map_err(|_| DeviceNotBuilt {
-            name: "cpu",
-            feature: "flex",
-        })
+    #[cfg(any(feature = "flex", feature = "ndarray"))]
+    return Ok(crate::default_cpu_device());
+    #[cfg(not(any(feature = "flex", feature = "ndarray")))]
+    Err(DeviceNotBuilt {
+        name: "cpu",
+        feature: "flex",
+    })
 }
 
 fn flex_device() -> Result<Device, DeviceNotBuilt> {
