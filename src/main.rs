@@ -103,6 +103,10 @@ enum Command {
         /// both ran: mean and per-seed differences.
         #[arg(long, value_name = "METHOD")]
         baseline: Option<String>,
+        /// Also print, per data set, every run: seed, best-validation epoch, its scores, the
+        /// last-epoch test score and the wall time.
+        #[arg(long)]
+        per_seed: bool,
     },
     /// Predict with a model from `molkd train`: writes a CSV `smiles,<task>...,error`
     /// (probabilities for classification).
@@ -237,6 +241,7 @@ fn run(cli: Cli) -> CliResult {
             dir,
             last_epoch,
             baseline,
+            per_seed,
         } => {
             let results = load_results(&dir)?;
             if results.is_empty() {
@@ -254,6 +259,11 @@ fn run(cli: Cli) -> CliResult {
                         Some(table) => print!("\n{}, against {baseline}:\n\n{table}", set.dataset),
                         None => println!("\n{}: no {baseline} runs to pair with", set.dataset),
                     }
+                }
+            }
+            if per_seed {
+                for set in &results {
+                    print!("\n{}, per run:\n\n{}", set.dataset, set.seed_table());
                 }
             }
         }

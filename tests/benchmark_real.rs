@@ -86,4 +86,13 @@ fn bbbp_sweep_writes_results_and_resumes() {
         ok && unpaired.contains("bbbp: no gcn runs to pair with"),
         "{unpaired}"
     );
+    // `--per-seed` lists the three runs.
+    let (ok, runs, stderr) = common::molkd(&["results", "--dir", dir, "--per-seed"]);
+    assert!(ok, "{stderr}");
+    for seed in 0..3 {
+        assert!(
+            runs.contains(&format!("| gin | 1 | {seed} | 1 |")),
+            "{runs}"
+        );
+    }
 }

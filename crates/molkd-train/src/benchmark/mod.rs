@@ -7,11 +7,13 @@
 //! `OUT/runs/<dataset>/`. Each sweep also writes `OUT/<dataset>.md` (the summary table) and
 //! `OUT/<dataset>.svg` (mean validation / test curves per method). [`table`] puts the data
 //! sets of a results directory side by side (`molkd results`); [`paired`] sets each method
-//! against a baseline on matched seeds (`molkd results --baseline gin`).
+//! against a baseline on matched seeds (`molkd results --baseline gin`);
+//! [`BenchmarkResults::seed_table`] lists every run (`molkd results --per-seed`).
 
 #[cfg(test)]
 mod fixtures;
 mod paired;
+mod seeds;
 mod table;
 
 pub use paired::paired_table;
@@ -176,7 +178,8 @@ impl BenchmarkResults {
             .collect()
     }
 
-    /// The summary as a Markdown table (ROC-AUC in percent, as papers report it).
+    /// The summary as a Markdown table (ROC-AUC in percent, as papers report it), then
+    /// every run ([`seed_table`](Self::seed_table)).
     pub fn markdown(&self) -> String {
         let scale = display_scale(self.metric);
         let mut s = String::new();
@@ -203,6 +206,8 @@ impl BenchmarkResults {
                 show(g.test_at_last)
             );
         }
+        s.push_str("\nPer run:\n\n");
+        s.push_str(&self.seed_table());
         s
     }
 
