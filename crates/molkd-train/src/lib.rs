@@ -10,6 +10,7 @@ pub mod data;
 pub mod error;
 pub mod featurize_file;
 pub mod finetune;
+mod fmt;
 pub mod metrics;
 pub mod optim;
 pub mod pretrain;

@@ -32,6 +32,7 @@ use crate::curves::{Curve, write_learning_curves};
 use crate::data::DatasetSpec;
 use crate::error::{Result, TrainError};
 use crate::finetune::{FinetuneConfig, RunOutcome, TaskMetric, finetune_student};
+use crate::fmt::fmt_opt;
 use crate::run_dir::{RunDir, read_json, write_json};
 use crate::split::{SplitFractions, scaffold_split};
 
@@ -355,8 +356,8 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             "{name} {method} seed {seed}: best epoch {:?}, test {} at best valid {}, at last {} ({:.0} s)",
             record.outcome.best_epoch,
             results.metric.name(),
-            fmt_opt(record.outcome.test_at_best),
-            fmt_opt(record.outcome.test_at_last),
+            fmt_opt(record.outcome.test_at_best, 4),
+            fmt_opt(record.outcome.test_at_last, 4),
             record.seconds
         );
         results.runs.push(record);
@@ -385,8 +386,4 @@ pub fn write_reports(results: &BenchmarkResults, out: &Path) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn fmt_opt(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{BenchmarkResults, display_scale};
+use crate::fmt::fmt_opt;
 
 impl BenchmarkResults {
     /// A Markdown table with one row per run, grouped by (method, epochs) and in seed order:
@@ -26,7 +27,7 @@ impl BenchmarkResults {
     pub fn seed_table(&self) -> String {
         let scale = display_scale(self.metric);
         let m = self.metric.name();
-        let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.2}", v * scale));
+        let show = |v: Option<f64>| fmt_opt(v.map(|v| v * scale), 2);
         let mut s = format!(
             "| method | epochs | seed | best epoch | valid {m} at best | test {m} at best valid | \
              test {m} at last epoch | minutes |\n|---|---|---|---|---|---|---|---|\n"

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::data::{ReactionFormat, ReactionLoadOptions, ReactionSplit, load_reactions};
 use crate::error::{Result, TrainError};
+use crate::fmt::fmt_opt;
 use crate::optim::epoch_order;
 use crate::run_dir::{RunDir, write_json};
 
@@ -258,7 +259,7 @@ impl PretrainReport {
                 e.valid.retrieval.mrr,
                 e.valid.retrieval.hit_at_1,
                 e.valid.retrieval.hit_at_10,
-                fmt_opt(e.valid.yield_spearman),
+                fmt_opt(e.valid.yield_spearman, 4),
                 e.reactions_per_s
             );
         }
@@ -281,13 +282,9 @@ impl PretrainReport {
                 r.hit_at_3,
                 r.hit_at_5,
                 r.hit_at_10,
-                fmt_opt(e.yield_spearman)
+                fmt_opt(e.yield_spearman, 4)
             );
         }
         s
     }
-}
-
-fn fmt_opt(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
 }
