@@ -4,11 +4,12 @@
 //! Results go to `OUT/<dataset>.json` after every finished run, so an interrupted sweep
 //! resumes where it stopped: runs already recorded (same method, seed and epochs) are
 //! skipped, and a run cut off mid-way continues from its last epoch checkpoint in
-//! `OUT/runs/<dataset>/`. Each sweep also writes `OUT/<dataset>.md` (the summary table) and
-//! `OUT/<dataset>.svg` (mean validation / test curves per method). [`table`] puts the data
-//! sets of a results directory side by side (`molkd results`); [`paired`] sets each method
-//! against a baseline on matched seeds (`molkd results --baseline gin`);
-//! [`BenchmarkResults::seed_table`] lists every run (`molkd results --per-seed`).
+//! `OUT/runs/<dataset>/`. Each sweep also writes `OUT/<dataset>.md` (the summary table, then
+//! every run) and `OUT/<dataset>.svg` (mean validation / test curves per method).
+//! [`comparison_table`] puts the data sets of a results directory side by side (`molkd
+//! results`); [`paired_table`] sets each method against a baseline on matched seeds (`molkd
+//! results --baseline gin`); [`BenchmarkResults::seed_table`] lists every run (`molkd results
+//! --per-seed`).
 
 #[cfg(test)]
 mod fixtures;

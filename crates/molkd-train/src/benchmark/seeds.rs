@@ -9,7 +9,9 @@ use crate::fmt::fmt_opt;
 impl BenchmarkResults {
     /// A Markdown table with one row per run, grouped by (method, epochs) and in seed order:
     /// the best-validation epoch, the validation and test scores there, the test score after
-    /// the last epoch, and the wall time. ROC-AUC is in percent; a missing score is `–`.
+    /// the last epoch, and the wall time in minutes ([`seconds`](super::BenchmarkRun::seconds):
+    /// after a resume, only the resuming process's part). ROC-AUC is in percent; a missing
+    /// score is `–`.
     ///
     /// ```
     /// use molkd_train::benchmark::BenchmarkResults;

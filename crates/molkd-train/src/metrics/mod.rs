@@ -2,7 +2,7 @@
 //!
 //! Host-side metrics take slices of any type convertible to `f64` (`f32` or `f64`) and compute
 //! in `f64`. Inputs that make a metric meaningless (different lengths, NaN or infinite values,
-//! too few values) are errors ([`TrainError::Metric`](crate::TrainError::Metric)); a metric that
+//! too few values) are errors ([`crate::TrainError::Metric`]); a metric that
 //! is undefined for valid inputs (ROC-AUC with one class, Spearman of a constant) is `None`.
 
 mod regression;
