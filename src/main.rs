@@ -207,17 +207,9 @@ fn run(cli: Cli) -> CliResult {
         Command::Train(args) => {
             let device = args.device.device()?.autodiff();
             let report = run_train_job(&args.job(), &device)?;
-            let metric = report.metric.name();
-            let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.4}"));
             println!(
-                "best epoch {}: valid {metric} {}, test {metric} {} (last epoch: {}); model in {}",
-                report
-                    .outcome
-                    .best_epoch
-                    .map_or("–".to_string(), |e| e.to_string()),
-                show(report.outcome.valid_at_best),
-                show(report.outcome.test_at_best),
-                show(report.outcome.test_at_last),
+                "{}; model in {}",
+                report.summary(),
                 args.out.join("model").display()
             );
         }

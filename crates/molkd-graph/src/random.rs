@@ -9,7 +9,6 @@
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use burn::tensor::{Device, Distribution, Shape, Tensor, TensorData};
-use burn_dispatch::DispatchDevice;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -37,9 +36,9 @@ pub fn seed(device: &Device, seed: u64) {
 pub fn is_host_device(device: &Device) -> bool {
     match device.clone().inner().as_dispatch() {
         #[cfg(feature = "flex")]
-        DispatchDevice::Flex(_) => true,
+        burn_dispatch::DispatchDevice::Flex(_) => true,
         #[cfg(feature = "ndarray")]
-        DispatchDevice::NdArray(_) => true,
+        burn_dispatch::DispatchDevice::NdArray(_) => true,
         _ => false,
     }
 }
