@@ -209,7 +209,7 @@ fn run(cli: Cli) -> CliResult {
             let report = run_train_job(&args.job(), &device)?;
             println!(
                 "{}; model in {}",
-                report.summary(),
+                report.outcome.summary(report.metric),
                 args.out.join("model").display()
             );
         }

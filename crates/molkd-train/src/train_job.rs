@@ -25,7 +25,6 @@ use crate::finetune::{
     FinetuneConfig, FinetuneEpoch, RunOutcome, TargetScaler, TaskMetric, finetune_student, predict,
     student_collate,
 };
-use crate::fmt::fmt_opt;
 use crate::run_dir::{RunDir, read_json, write_json};
 use crate::split::{SplitFractions, SplitKind};
 
@@ -92,22 +91,6 @@ pub struct TrainReport {
     pub config: serde_json::Value,
     /// Training wall time, seconds.
     pub seconds: f64,
-}
-
-impl TrainReport {
-    /// One line for a terminal: best epoch, its validation and test scores, the last epoch's
-    /// test score (dashes where a split is empty).
-    pub fn summary(&self) -> String {
-        let metric = self.metric.name();
-        let o = &self.outcome;
-        format!(
-            "best epoch {}: valid {metric} {}, test {metric} {} (last epoch: {})",
-            o.best_epoch.map_or_else(|| "–".into(), |e| e.to_string()),
-            fmt_opt(o.valid_at_best, 4),
-            fmt_opt(o.test_at_best, 4),
-            fmt_opt(o.test_at_last, 4),
-        )
-    }
 }
 
 /// Runs a training job on `device` (an autodiff device).

@@ -33,7 +33,6 @@ use crate::curves::{Curve, write_learning_curves};
 use crate::data::DatasetSpec;
 use crate::error::{Result, TrainError};
 use crate::finetune::{FinetuneConfig, RunOutcome, TaskMetric, finetune_student};
-use crate::fmt::fmt_opt;
 use crate::run_dir::{RunDir, read_json, write_json};
 use crate::split::{SplitFractions, scaffold_split};
 
@@ -354,11 +353,8 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             seconds: start.elapsed().as_secs_f64(),
         };
         eprintln!(
-            "{name} {method} seed {seed}: best epoch {:?}, test {} at best valid {}, at last {} ({:.0} s)",
-            record.outcome.best_epoch,
-            results.metric.name(),
-            fmt_opt(record.outcome.test_at_best, 4),
-            fmt_opt(record.outcome.test_at_last, 4),
+            "{name} {method} seed {seed}: {} ({:.0} s)",
+            record.outcome.summary(results.metric),
             record.seconds
         );
         results.runs.push(record);

@@ -26,6 +26,7 @@ pub use teacher::TeacherEmbeddings;
 
 use crate::data::{MoleculeDataset, TaskType};
 use crate::error::{Result, TrainError};
+use crate::fmt::fmt_opt;
 use crate::optim::{OptimConfig, epoch_order, epoch_seed};
 use crate::progress::EpochProgress;
 use crate::run_dir::RunDir;
@@ -164,6 +165,22 @@ pub struct RunOutcome {
     pub test_at_last: Option<f64>,
     /// Per-epoch history.
     pub history: Vec<FinetuneEpoch>,
+}
+
+impl RunOutcome {
+    /// One line for a terminal: best epoch, its validation and test `metric`, the last
+    /// epoch's test score (dashes where a split is empty).
+    pub fn summary(&self, metric: TaskMetric) -> String {
+        let m = metric.name();
+        format!(
+            "best epoch {}: valid {m} {}, test {m} {} (last epoch: {})",
+            self.best_epoch
+                .map_or_else(|| "–".into(), |e| e.to_string()),
+            fmt_opt(self.valid_at_best, 4),
+            fmt_opt(self.test_at_best, 4),
+            fmt_opt(self.test_at_last, 4),
+        )
+    }
 }
 
 impl From<FinetuneState> for RunOutcome {
