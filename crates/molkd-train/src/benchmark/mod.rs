@@ -4,7 +4,8 @@
 //! Results go to `OUT/<dataset>.json` after every finished run, so an interrupted sweep
 //! resumes where it stopped: runs already recorded (same method, seed and epochs) are
 //! skipped, and a run cut off mid-way continues from its last epoch checkpoint in
-//! `OUT/runs/<dataset>/`. Each sweep also writes `OUT/<dataset>.md` (the summary table, then
+//! `OUT/runs/<dataset>/`. Sweeps of different methods or seeds on one data set may run at
+//! the same time: each run is added to the file under a lock, keeping the others' runs. Each sweep also writes `OUT/<dataset>.md` (the summary table, then
 //! every run) and `OUT/<dataset>.svg` (mean validation / test curves per method).
 //! [`comparison_table`] puts the data sets of a results directory side by side (`molkd
 //! results`); [`paired_table`] sets each method against a baseline on matched seeds (`molkd
@@ -14,6 +15,7 @@
 #[cfg(test)]
 mod fixtures;
 mod paired;
+mod record;
 mod seeds;
 mod table;
 
@@ -33,7 +35,7 @@ use crate::curves::{Curve, write_learning_curves};
 use crate::data::DatasetSpec;
 use crate::error::{Result, TrainError};
 use crate::finetune::{FinetuneConfig, RunOutcome, TaskMetric, finetune_student};
-use crate::run_dir::{RunDir, read_json, write_json};
+use crate::run_dir::{RunDir, read_json};
 use crate::split::{SplitFractions, scaffold_split};
 
 /// A sweep over seeds of one method on one registry data set.
@@ -357,8 +359,7 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             record.outcome.summary(results.metric),
             record.seconds
         );
-        results.runs.push(record);
-        write_json(&path, &results)?;
+        record::record_run(&path, &mut results, record)?;
         // The run is recorded: its checkpoints are no longer needed.
         let _ = std::fs::remove_dir_all(run.path());
     }
