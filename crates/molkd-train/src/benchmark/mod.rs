@@ -100,12 +100,35 @@ pub struct MethodSummary {
     pub method: String,
     /// Epochs.
     pub epochs: usize,
-    /// Seeds aggregated.
+    /// Runs recorded, scored or not.
+    pub runs: usize,
+    /// Test at the best-validation epoch.
+    pub test_at_best: SeedScores,
+    /// Test after the last epoch.
+    pub test_at_last: SeedScores,
+}
+
+/// Mean ± sample std of one score over the seeds that have it. A run can lack a score (no
+/// task with both classes in its split), so `seeds` may be below the runs recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SeedScores {
+    /// Mean over seeds (0 when none).
+    pub mean: f64,
+    /// Sample standard deviation (0 for fewer than two seeds).
+    pub std: f64,
+    /// Seeds with a score.
     pub seeds: usize,
-    /// Test at the best-validation epoch: mean, std.
-    pub test_at_best: (f64, f64),
-    /// Test after the last epoch: mean, std.
-    pub test_at_last: (f64, f64),
+}
+
+impl SeedScores {
+    fn of(values: &[f64]) -> Self {
+        let (mean, std) = mean_std(values);
+        Self {
+            mean,
+            std,
+            seeds: values.len(),
+        }
+    }
 }
 
 /// The method label of a configuration: the layer kind, plus the distillation loss.
@@ -173,9 +196,9 @@ impl BenchmarkResults {
                 MethodSummary {
                     method,
                     epochs,
-                    seeds: runs.len(),
-                    test_at_best: mean_std(&best),
-                    test_at_last: mean_std(&last),
+                    runs: runs.len(),
+                    test_at_best: SeedScores::of(&best),
+                    test_at_last: SeedScores::of(&last),
                 }
             })
             .collect()
@@ -198,13 +221,21 @@ impl BenchmarkResults {
         );
         let _ = writeln!(s, "|---|---|---|---|---|");
         for g in self.summary() {
-            let show = |(mean, std): (f64, f64)| mean_pm_std(mean * scale, std * scale, g.seeds, 2);
+            // The count is shown only where some run has no such score.
+            let show = |v: SeedScores| match v.seeds {
+                0 => "–".to_string(),
+                n if n == g.runs => mean_pm_std(v.mean * scale, v.std * scale, n, 2),
+                n => format!(
+                    "{} (n={n})",
+                    mean_pm_std(v.mean * scale, v.std * scale, n, 2)
+                ),
+            };
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} |",
                 g.method,
                 g.epochs,
-                g.seeds,
+                g.runs,
                 show(g.test_at_best),
                 show(g.test_at_last)
             );
@@ -384,4 +415,36 @@ pub fn write_reports(results: &BenchmarkResults, out: &Path) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{results, run};
+
+    #[test]
+    fn a_run_without_a_score_is_left_out_of_that_scores_mean_and_count() {
+        let mut unscored = run("gin", 2, 100, 0.9, 0.9);
+        unscored.outcome.test_at_best = None;
+        let set = results(
+            "bbbp",
+            vec![
+                run("gin", 0, 100, 0.6, 0.7),
+                run("gin", 1, 100, 0.8, 0.7),
+                unscored,
+            ],
+        );
+        let summary = set.summary();
+        assert_eq!(summary.len(), 1);
+        let g = &summary[0];
+        assert_eq!(g.runs, 3);
+        assert_eq!(g.test_at_best.seeds, 2);
+        assert!((g.test_at_best.mean - 0.7).abs() < 1e-12);
+        assert_eq!(g.test_at_last.seeds, 3);
+        assert!((g.test_at_last.mean - 0.7667).abs() < 1e-4);
+        let table = set.markdown();
+        assert!(
+            table.contains("| gin | 100 | 3 | 70.00 ± 14.14 (n=2) | 76.67 ± 11.55 |"),
+            "{table}"
+        );
+    }
 }
