@@ -121,7 +121,7 @@ pub struct SeedScores {
 }
 
 impl SeedScores {
-    fn of(values: &[f64]) -> Self {
+    pub(crate) fn of(values: &[f64]) -> Self {
         let (mean, std) = mean_std(values);
         Self {
             mean,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{BenchmarkResults, BenchmarkRun, display_scale, mean_pm_std, mean_std};
+use super::{BenchmarkResults, BenchmarkRun, SeedScores, display_scale, mean_pm_std, mean_std};
 use crate::data::MOLECULENET;
 use crate::error::{Result, TrainError};
 use crate::run_dir::read_json;
@@ -50,9 +50,6 @@ pub fn load_results(dir: &Path) -> Result<Vec<BenchmarkResults>> {
     Ok(all)
 }
 
-/// One data set's entry of a row: mean, std and count of the seeds' scores.
-type Cell = (f64, f64, usize);
-
 /// A Markdown table with a row per (method, epochs) and a column per data set: the mean ±
 /// sample std of the test score over seeds (no std for one seed), and the seed count.
 /// ROC-AUC is in percent. The last column averages the data sets when the row has all of
@@ -64,7 +61,7 @@ type Cell = (f64, f64, usize);
 /// assert!(table.starts_with("| method | epochs |"));
 /// ```
 pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
-    let mut rows: BTreeMap<(String, usize), Vec<Option<Cell>>> = BTreeMap::new();
+    let mut rows: BTreeMap<(String, usize), Vec<Option<SeedScores>>> = BTreeMap::new();
     for (column, set) in results.iter().enumerate() {
         let scale = display_scale(set.metric);
         for (key, runs) in set.by_method() {
@@ -76,9 +73,8 @@ pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
             if scores.is_empty() {
                 continue;
             }
-            let (mean, std) = mean_std(&scores);
             rows.entry(key).or_insert_with(|| vec![None; results.len()])[column] =
-                Some((mean, std, scores.len()));
+                Some(SeedScores::of(&scores));
         }
     }
     let one_metric = results.windows(2).all(|w| w[0].metric == w[1].metric);
@@ -94,13 +90,18 @@ pub fn comparison_table(results: &[BenchmarkResults], at: ScoreAt) -> String {
         let _ = write!(s, "| {method} | {epochs} |");
         for cell in &cells {
             match cell {
-                Some((mean, std, n)) => {
-                    let _ = write!(s, " {} (n={n}) |", mean_pm_std(*mean, *std, *n, 1));
+                Some(c) => {
+                    let _ = write!(
+                        s,
+                        " {} (n={}) |",
+                        mean_pm_std(c.mean, c.std, c.seeds, 1),
+                        c.seeds
+                    );
                 }
                 None => s.push_str(" – |"),
             }
         }
-        let means: Vec<f64> = cells.iter().flatten().map(|c| c.0).collect();
+        let means: Vec<f64> = cells.iter().flatten().map(|c| c.mean).collect();
         if one_metric && !means.is_empty() && means.len() == cells.len() {
             let _ = writeln!(s, " {:.1} |", mean_std(&means).0);
         } else {
