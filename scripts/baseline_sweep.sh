@@ -8,6 +8,8 @@
 #
 #   SETS="bbbp bace clintox sider" SEEDS=0..2 EPOCHS=100 LANES=2 scripts/baseline_sweep.sh
 #   SEEDS: an inclusive range (0..2 or 0..=2) or a list (0,1,2 or "0 1 2").
+#   LANES may exceed the cores: when the runs left are few and long (HIV, MUV), one lane per run
+#   keeps every core busy until the last one ends, instead of one core finishing it alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SETS=${SETS:-"bbbp bace clintox sider tox21 toxcast hiv muv"}
