@@ -20,6 +20,7 @@ struct Cli {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    molkd::keep_freed_memory();
     let cli = Cli::parse();
     let device = cli.args.device.device()?.autodiff();
     let report = run_pretrain_job(&cli.args.job()?, &device)?;

@@ -340,6 +340,7 @@ impl BenchmarkArgs {
 /// The whole of `examples/<dataset>.rs`: parse [`BenchmarkArgs`], run the sweep on the
 /// chosen device (default: CPU), print the summary table.
 pub fn benchmark_main(dataset: &str) -> std::process::ExitCode {
+    crate::keep_freed_memory();
     #[derive(clap::Parser)]
     struct Cli {
         #[command(flatten)]

@@ -130,6 +130,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    molkd::keep_freed_memory();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
