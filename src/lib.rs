@@ -67,8 +67,8 @@ macro_rules! use_mimalloc {
 /// Keeps memory that mimalloc has freed committed, instead of handing it back to the kernel
 /// after a delay (mimalloc's `purge_delay` option set to -1, as `MIMALLOC_PURGE_DELAY=-1`
 /// would). A training step frees and reallocates multi-MB tensor buffers; purged ones come
-/// back as page faults and kernel zeroing of fresh pages. Keeping them made a GIN training
-/// epoch 4–6 % faster here (README, "Where the time goes"); the price is that resident memory
+/// back as page faults and kernel zeroing of fresh pages. Keeping them made GIN training
+/// 3–6 % faster here (README, "Where the time goes"); the price is that resident memory
 /// stays at its peak. molkd's CLI and examples call it first thing in `main`, before any
 /// thread starts (mimalloc's option setter is not thread-safe). It only matters where mimalloc
 /// is the global allocator ([`use_mimalloc!`]); an explicit `MIMALLOC_PURGE_DELAY` wins.
