@@ -2,10 +2,11 @@
 //!
 //! burn's [`Adam`] builds each update from about a dozen element-wise tensor ops, each a pass
 //! over the parameter into a fresh buffer: for the 1.8 M-parameter GIN student at batch 32 that
-//! was ~5 % of a CPU training step, all on one thread. On host devices (flex, ndarray; autodiff over either)
-//! [`HostAdam`] does the same f32 arithmetic in the same order in one loop, so its updates are
-//! bit-identical to burn's, and its state *is* burn's [`AdamState`], so a checkpoint written with
-//! either optimiser resumes with the other. On other devices (GPU) it is burn's [`Adam`].
+//! was ~5 % of a CPU training step, all on one thread. On host devices (flex, ndarray; autodiff
+//! over either) [`HostAdam`] does the same f32 arithmetic in the same order in one loop, so its
+//! updates are bit-identical to burn's, and its state *is* burn's [`AdamState`], so a
+//! checkpoint written with either optimiser resumes with the other. On other devices (GPU) it
+//! is burn's [`Adam`].
 
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, Optimizer};
 use burn::tensor::{DType, Device, Tensor, TensorData};
