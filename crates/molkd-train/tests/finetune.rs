@@ -152,6 +152,15 @@ fn student_learns_and_resumed_run_matches_uninterrupted_run() {
     }
     assert_eq!(a.state.best_epoch, b.state.best_epoch);
     assert_eq!(a.state.test_at_best(), b.state.test_at_best());
+    // The epochs before the interruption keep their wall time through the checkpoint.
+    assert!(
+        b.state
+            .history
+            .iter()
+            .all(|e| e.seconds.is_some_and(|s| s > 0.0)),
+        "{:?}",
+        b.state.history
+    );
 
     // A different architecture cannot resume this run.
     let mut other = config(6);

@@ -72,8 +72,18 @@ pub struct BenchmarkRun {
     /// Scores and history.
     #[serde(flatten)]
     pub outcome: RunOutcome,
-    /// Wall time of the run, seconds (this process's part of it after a resume).
+    /// Wall time of the process that finished the run, seconds: after a resume, only its part
+    /// ([`wall_seconds`](Self::wall_seconds) has the whole run's).
     pub seconds: f64,
+}
+
+impl BenchmarkRun {
+    /// Wall time of the whole run, seconds: its epochs' times summed across resumes, or, in
+    /// records from before epochs kept their time, the finishing process's
+    /// [`seconds`](Self::seconds).
+    pub fn wall_seconds(&self) -> f64 {
+        self.outcome.epoch_seconds().unwrap_or(self.seconds)
+    }
 }
 
 /// Everything measured on one data set (`OUT/<dataset>.json`).

@@ -9,8 +9,8 @@ use crate::fmt::fmt_opt;
 impl BenchmarkResults {
     /// A Markdown table with one row per run, grouped by (method, epochs) and in seed order:
     /// the best-validation epoch, the validation and test scores there, the test score after
-    /// the last epoch, and the wall time in minutes ([`seconds`](super::BenchmarkRun::seconds):
-    /// after a resume, only the resuming process's part). ROC-AUC is in percent; a missing
+    /// the last epoch, and the wall time in minutes
+    /// ([`wall_seconds`](super::BenchmarkRun::wall_seconds)). ROC-AUC is in percent; a missing
     /// score is `–`.
     ///
     /// ```
@@ -46,7 +46,7 @@ impl BenchmarkResults {
                     show(o.valid_at_best),
                     show(o.test_at_best),
                     show(o.test_at_last),
-                    run.seconds / 60.0
+                    run.wall_seconds() / 60.0
                 );
             }
         }
@@ -56,7 +56,53 @@ impl BenchmarkResults {
 
 #[cfg(test)]
 mod tests {
+    use crate::benchmark::BenchmarkRun;
     use crate::benchmark::fixtures::{results, run};
+    use crate::finetune::FinetuneEpoch;
+
+    fn epoch(epoch: usize, seconds: Option<f64>) -> FinetuneEpoch {
+        FinetuneEpoch {
+            epoch,
+            train_loss: 0.5,
+            kd_loss: None,
+            valid: Some(0.6),
+            test: Some(0.6),
+            molecules_per_s: 100.0,
+            seconds,
+        }
+    }
+
+    fn minutes(run: BenchmarkRun) -> String {
+        let table = results("bbbp", vec![run]).seed_table();
+        let row = table.lines().nth(2).expect("one row");
+        row.rsplit('|')
+            .nth(1)
+            .expect("minutes cell")
+            .trim()
+            .to_string()
+    }
+
+    #[test]
+    fn minutes_count_every_epoch_of_a_resumed_run() {
+        // Resumed after epoch 1: the finishing process ran for 30 s of the 180 s.
+        let mut resumed = run("gin", 0, 2, 0.6, 0.6);
+        resumed.seconds = 30.0;
+        resumed.outcome.history = vec![epoch(1, Some(150.0)), epoch(2, Some(30.0))];
+        assert_eq!(minutes(resumed.clone()), "3.0");
+        // A record from before epochs kept their time falls back to the process's time.
+        resumed.outcome.history[0].seconds = None;
+        assert_eq!(minutes(resumed), "0.5");
+    }
+
+    #[test]
+    fn records_without_epoch_times_still_load() {
+        let old = r#"{"epoch":1,"train_loss":0.5,"kd_loss":null,"valid":0.6,"test":0.6,
+            "molecules_per_s":100.0}"#;
+        let e: FinetuneEpoch = serde_json::from_str(old).expect("old epoch");
+        assert_eq!(e.seconds, None);
+        let json = serde_json::to_string(&e).expect("json");
+        assert!(!json.contains("seconds"), "{json}");
+    }
 
     #[test]
     fn one_row_per_run_in_seed_order_within_each_method() {

@@ -106,6 +106,10 @@ pub struct FinetuneEpoch {
     pub test: Option<f64>,
     /// Training molecules per second (evaluation not counted).
     pub molecules_per_s: f64,
+    /// Wall time of the epoch, training and evaluation, seconds. Kept in the checkpoints, so
+    /// a resumed run still knows its whole time; `None` in records written before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
 }
 
 /// The loop state saved with every checkpoint.
@@ -168,6 +172,15 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// Wall time of all epochs, summed across resumes; `None` without epochs or if an epoch's
+    /// time is unknown.
+    pub fn epoch_seconds(&self) -> Option<f64> {
+        if self.history.is_empty() {
+            return None;
+        }
+        self.history.iter().map(|e| e.seconds).sum()
+    }
+
     /// One line for a terminal: best epoch, its validation and test `metric`, the last
     /// epoch's test score (dashes where a split is empty).
     pub fn summary(&self, metric: TaskMetric) -> String {
@@ -395,7 +408,7 @@ pub fn finetune_student(
             model = optimizer.step(config.optim.lr, model, grads);
             progress.advance(indices.len(), task_value);
         }
-        let seconds = start.elapsed().as_secs_f64();
+        let train_seconds = start.elapsed().as_secs_f64();
         progress.finish();
         let evaluate = |indices: &[usize]| {
             evaluate_student(
@@ -428,7 +441,8 @@ pub fn finetune_student(
             kd_loss: config.kd.is_some().then(|| kd_sum / steps.max(1) as f64),
             valid,
             test,
-            molecules_per_s: order.len() as f64 / seconds.max(1e-9),
+            molecules_per_s: order.len() as f64 / train_seconds.max(1e-9),
+            seconds: Some(start.elapsed().as_secs_f64()),
         });
         if let Some(run) = run {
             run.save(epoch, &model, &config.model, &optimizer, &state)?;
