@@ -89,7 +89,8 @@ pub struct TrainReport {
     pub outcome: RunOutcome,
     /// The configuration.
     pub config: serde_json::Value,
-    /// Training wall time, seconds.
+    /// Training wall time of this process, seconds: after a resume, only its part (the
+    /// history's epoch times cover the whole run).
     pub seconds: f64,
 }
 
