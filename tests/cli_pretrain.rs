@@ -79,7 +79,16 @@ fn pretrain_teacher_writes_checkpoint_and_report_and_resumes() {
     assert!(ok, "{stderr}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["history"].as_array().unwrap().len(), 2, "{report}");
+    let history = report["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{report}");
+    // The training time covers the epoch from before the resume, not just this process.
+    let epochs: f64 = history.iter().map(|e| e["seconds"].as_f64().unwrap()).sum();
+    let train_seconds = report["train_seconds"].as_f64().unwrap();
+    assert!((train_seconds - epochs).abs() < 1e-9, "{report}");
+    assert!(
+        report["process_seconds"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
     assert_eq!(report["skipped"], 4);
     assert_eq!(report["test"], 4);
 

@@ -38,6 +38,10 @@ fn user_csv(dir: &Path) -> std::path::PathBuf {
 }
 
 fn train(csv: &Path, out: &Path, extra: &[&str]) -> (bool, String, String) {
+    train_epochs(csv, out, "3", extra)
+}
+
+fn train_epochs(csv: &Path, out: &Path, epochs: &str, extra: &[&str]) -> (bool, String, String) {
     let mut args = vec![
         "train",
         "--csv",
@@ -47,7 +51,7 @@ fn train(csv: &Path, out: &Path, extra: &[&str]) -> (bool, String, String) {
         "--split",
         "random",
         "--epochs",
-        "3",
+        epochs,
         "--layers",
         "2",
         "--dim",
@@ -175,6 +179,30 @@ fn train_then_predict_round_trip() {
     assert!(
         stderr.contains("predicted 50 molecules (1 could not be parsed)"),
         "{stderr}"
+    );
+}
+
+/// The report's `seconds` of a resumed run covers the epochs from before the interruption:
+/// it is their recorded times summed, not the resuming process's time.
+#[test]
+fn resumed_train_reports_whole_run_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = user_csv(tmp.path());
+    let out = tmp.path().join("out");
+    let (ok, _, stderr) = train_epochs(&csv, &out, "2", &[]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = train_epochs(&csv, &out, "3", &["--resume"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let history = report["history"].as_array().unwrap();
+    assert_eq!(history.len(), 3, "{report}");
+    let epochs: f64 = history.iter().map(|e| e["seconds"].as_f64().unwrap()).sum();
+    let seconds = report["seconds"].as_f64().unwrap();
+    assert!((seconds - epochs).abs() < 1e-9, "{report}");
+    assert!(
+        report["process_seconds"].as_f64().unwrap() > 0.0,
+        "{report}"
     );
 }
 

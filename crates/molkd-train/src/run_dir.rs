@@ -172,3 +172,19 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
         message: e.to_string(),
     })
 }
+
+/// Wall time of a whole run from its epochs' recorded times, which checkpoints carry across
+/// resumes; `None` without epochs or if any epoch's time is unknown (checkpoints written
+/// before times were recorded), so callers fall back to their own process's time.
+///
+/// ```
+/// use molkd_train::run_dir::run_seconds;
+/// assert_eq!(run_seconds([Some(1.5), Some(2.0)]), Some(3.5));
+/// assert_eq!(run_seconds([Some(1.5), None]), None);
+/// assert_eq!(run_seconds(std::iter::empty()), None);
+/// ```
+pub fn run_seconds(epoch_seconds: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let mut times = epoch_seconds.into_iter().peekable();
+    times.peek()?;
+    times.sum()
+}

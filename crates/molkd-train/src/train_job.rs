@@ -25,7 +25,7 @@ use crate::finetune::{
     FinetuneConfig, FinetuneEpoch, RunOutcome, TargetScaler, TaskMetric, finetune_student, predict,
     student_collate,
 };
-use crate::run_dir::{RunDir, read_json, write_json};
+use crate::run_dir::{RunDir, read_json, run_seconds, write_json};
 use crate::split::{SplitFractions, SplitKind};
 
 /// File of the model card inside `OUT/model`.
@@ -89,9 +89,13 @@ pub struct TrainReport {
     pub outcome: RunOutcome,
     /// The configuration.
     pub config: serde_json::Value,
-    /// Training wall time of this process, seconds: after a resume, only its part (the
-    /// history's epoch times cover the whole run).
+    /// Training wall time of the whole run, seconds: its epochs' times summed across resumes,
+    /// or, for a run resumed from checkpoints that predate epoch times, `process_seconds`.
     pub seconds: f64,
+    /// Training wall time of this process, seconds: after a resume, only its part;
+    /// `None` when read from a report written before it was recorded.
+    #[serde(default)]
+    pub process_seconds: Option<f64>,
 }
 
 /// Runs a training job on `device` (an autodiff device).
@@ -123,7 +127,7 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         Some(&run),
         job.resume,
     )?;
-    let seconds = start.elapsed().as_secs_f64();
+    let process_seconds = start.elapsed().as_secs_f64();
     let model_dir = job.out.join("model");
     done.best.save(&config.model, &model_dir)?;
     let card = ModelCard {
@@ -135,6 +139,7 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
     };
     write_json(&model_dir.join(CARD_FILE), &card)?;
     let state = done.state;
+    let seconds = run_seconds(state.history.iter().map(|e| e.seconds)).unwrap_or(process_seconds);
     let curve = |label: &str, emphasis: bool, get: fn(&FinetuneEpoch) -> Option<f64>| Curve {
         label: label.to_string(),
         points: state
@@ -166,6 +171,7 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         outcome: state.into(),
         config: serde_json::to_value(&config).unwrap_or_default(),
         seconds,
+        process_seconds: Some(process_seconds),
     };
     write_json(&job.out.join("report.json"), &report)?;
     Ok(report)

@@ -149,6 +149,12 @@ fn resumed_run_matches_uninterrupted_run() {
             embeddings(&a.model, &data, &device),
             embeddings(&b.model, &data, &device),
             "{loss}: final parameters"
+        ); // The epochs before the interruption keep their wall time through the checkpoint, so
+        // the report's training time covers the whole run.
+        assert!(
+            b.history.iter().all(|e| e.seconds.is_some_and(|s| s > 0.0)),
+            "{loss}: {:?}",
+            b.history
         );
     }
 }

@@ -175,10 +175,7 @@ impl RunOutcome {
     /// Wall time of all epochs, summed across resumes; `None` without epochs or if an epoch's
     /// time is unknown.
     pub fn epoch_seconds(&self) -> Option<f64> {
-        if self.history.is_empty() {
-            return None;
-        }
-        self.history.iter().map(|e| e.seconds).sum()
+        crate::run_dir::run_seconds(self.history.iter().map(|e| e.seconds))
     }
 
     /// One line for a terminal: best epoch, its validation and test `metric`, the last

@@ -19,7 +19,7 @@ use crate::data::{ReactionFormat, ReactionLoadOptions, ReactionSplit, load_react
 use crate::error::{Result, TrainError};
 use crate::fmt::fmt_opt;
 use crate::optim::epoch_order;
-use crate::run_dir::{RunDir, write_json};
+use crate::run_dir::{RunDir, run_seconds, write_json};
 
 /// A teacher pre-training job.
 #[derive(Debug, Clone)]
@@ -69,8 +69,13 @@ pub struct PretrainReport {
     pub test_trained: TeacherEval,
     /// The same architecture, untrained (same seed), on the test reactions.
     pub test_untrained: TeacherEval,
-    /// Wall time of training (this process), seconds.
+    /// Wall time of training the whole run, seconds: its epochs' times summed across resumes,
+    /// or, for a run resumed from checkpoints that predate epoch times, `process_seconds`.
     pub train_seconds: f64,
+    /// Wall time of training in this process, seconds: after a resume, only its part;
+    /// `None` when read from a report written before it was recorded.
+    #[serde(default)]
+    pub process_seconds: Option<f64>,
 }
 
 /// Train / validation / test indices: the file's split where it has one (validation = a
@@ -159,7 +164,9 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
         &run,
         job.resume,
     )?;
-    let train_seconds = start.elapsed().as_secs_f64();
+    let process_seconds = start.elapsed().as_secs_f64();
+    let train_seconds =
+        run_seconds(trained.history.iter().map(|e| e.seconds)).unwrap_or(process_seconds);
     let test_trained = evaluate_teacher(&trained.model, &collate, &data, &test, device)?;
     trained
         .model
@@ -178,6 +185,7 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
         test_trained,
         test_untrained,
         train_seconds,
+        process_seconds: Some(process_seconds),
     };
     write_json(&job.out.join("report.json"), &report)?;
     molkd_models::checkpoint::write_atomic(

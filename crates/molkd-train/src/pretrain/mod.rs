@@ -45,6 +45,11 @@ pub struct PretrainEpoch {
     pub valid: TeacherEval,
     /// Reactions per second during training (not counting evaluation).
     pub reactions_per_s: f64,
+    /// Wall time of the epoch, training and validation, seconds. Kept in the checkpoints, so
+    /// a resumed run still knows how long its earlier epochs took; `None` in checkpoints
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
 }
 
 /// The loop state saved in every checkpoint.
@@ -245,6 +250,7 @@ pub fn pretrain_teacher(
             train_loss: loss_sum / batches.len().max(1) as f64,
             valid: valid_eval,
             reactions_per_s: order.len() as f64 / seconds.max(1e-9),
+            seconds: Some(start.elapsed().as_secs_f64()),
         });
         run.save(epoch, &model, &config.model, &optimizer, &state)?;
     }
