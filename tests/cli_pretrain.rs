@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::molkd;
+use common::{assert_times_whole_run, molkd, read_report};
 
 const REACTIONS: &str = "yield,split,rxn
 95,train,CC(=O)O.OCC>>CC(=O)OCC
@@ -77,18 +77,9 @@ fn pretrain_teacher_writes_checkpoint_and_report_and_resumes() {
     // Resume to 2 epochs: the history holds both.
     let (ok, _, stderr) = run(args("2", true));
     assert!(ok, "{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    let history = report["history"].as_array().unwrap();
-    assert_eq!(history.len(), 2, "{report}");
+    let report = read_report(&out);
     // The training time covers the epoch from before the resume, not just this process.
-    let epochs: f64 = history.iter().map(|e| e["seconds"].as_f64().unwrap()).sum();
-    let train_seconds = report["train_seconds"].as_f64().unwrap();
-    assert!((train_seconds - epochs).abs() < 1e-9, "{report}");
-    assert!(
-        report["process_seconds"].as_f64().unwrap() > 0.0,
-        "{report}"
-    );
+    assert_times_whole_run(&report, "train_seconds", 2);
     assert_eq!(report["skipped"], 4);
     assert_eq!(report["test"], 4);
 

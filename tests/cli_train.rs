@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::molkd;
+use common::{assert_times_whole_run, molkd, read_report};
 use molkd::graph::{Featurizer, MolGraph};
 use molkd::train::finetune::{predict, student_collate};
 use molkd::train::train_job::load_model;
@@ -104,8 +104,7 @@ fn train_then_predict_round_trip() {
             && stderr.contains("1 bad label"),
         "{stderr}"
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = read_report(&out);
     assert_eq!(report["skipped"], 2);
     assert_eq!(report["history"].as_array().unwrap().len(), 3);
     for file in [
@@ -193,17 +192,7 @@ fn resumed_train_reports_whole_run_time() {
     assert!(ok, "{stderr}");
     let (ok, _, stderr) = train_epochs(&csv, &out, "3", &["--resume"]);
     assert!(ok, "{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    let history = report["history"].as_array().unwrap();
-    assert_eq!(history.len(), 3, "{report}");
-    let epochs: f64 = history.iter().map(|e| e["seconds"].as_f64().unwrap()).sum();
-    let seconds = report["seconds"].as_f64().unwrap();
-    assert!((seconds - epochs).abs() < 1e-9, "{report}");
-    assert!(
-        report["process_seconds"].as_f64().unwrap() > 0.0,
-        "{report}"
-    );
+    assert_times_whole_run(&read_report(&out), "seconds", 3);
 }
 
 #[test]

@@ -56,6 +56,27 @@ pub fn molkd(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `OUT/report.json` of a `molkd` job.
+pub fn read_report(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("report.json")).expect("read report.json");
+    serde_json::from_str(&text).expect("parse report.json")
+}
+
+/// Checks that a resumed job's report has `epochs` epochs and times the whole run: `field` is
+/// its history's epoch times summed (those from before the resume included), not the
+/// resuming process's time, which is `process_seconds`.
+pub fn assert_times_whole_run(report: &serde_json::Value, field: &str, epochs: usize) {
+    let history = report["history"].as_array().expect("history");
+    assert_eq!(history.len(), epochs, "{report}");
+    let summed: f64 = history.iter().map(|e| e["seconds"].as_f64().unwrap()).sum();
+    let seconds = report[field].as_f64().expect(field);
+    assert!((seconds - summed).abs() < 1e-9, "{field}: {report}");
+    assert!(
+        report["process_seconds"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+}
+
 /// Every `step`-th element (after de-duplication) so a sample spans the whole file.
 fn spread(items: Vec<String>, want: usize) -> Vec<String> {
     let mut seen = HashSet::new();
