@@ -15,6 +15,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use molkd::graph::message_passing::{
     gather, global_max_pool, global_mean_pool, global_sum_pool, scatter_sum,
 };
+use molkd::graph::random::Generator;
 use molkd::graph::{Collate, Featurizer, PretrainGnnFeaturizer};
 use molkd::models::{GinConvConfig, GnnEncoderConfig, StudentModelConfig};
 
@@ -121,6 +122,7 @@ fn gin_student(c: &mut Criterion) {
     group.sample_size(10);
     for (backend, device) in devices() {
         let ad = device.clone().autodiff();
+        let mut rng = Generator::new(0);
         let student = StudentModelConfig::new(encoder(), 12)
             .init(&ad)
             .expect("student");
@@ -153,7 +155,7 @@ fn gin_student(c: &mut Criterion) {
             });
             group.bench_function(BenchmarkId::new("student_fwd_graphs", &id), |b| {
                 b.iter(|| {
-                    let out = student.forward(&batch).predictions.detach();
+                    let out = student.forward(&batch, &mut rng).predictions.detach();
                     ad.sync().expect("sync");
                     out
                 })
@@ -161,7 +163,7 @@ fn gin_student(c: &mut Criterion) {
             let inference_batch = collate.collate(part, &device).expect("batch");
             group.bench_function(BenchmarkId::new("student_infer_graphs", &id), |b| {
                 b.iter(|| {
-                    let out = inference.forward(&inference_batch).predictions;
+                    let out = inference.infer(&inference_batch).predictions;
                     device.sync().expect("sync");
                     out
                 })
@@ -169,7 +171,7 @@ fn gin_student(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new("student_train_step_graphs", &id), |b| {
                 b.iter(|| {
                     let model = train_student.take().expect("model");
-                    let grads = model.forward(&batch).predictions.sum().backward();
+                    let grads = model.forward(&batch, &mut rng).predictions.sum().backward();
                     let grads = GradientsParams::from_grads(grads, &model);
                     let model = adam.step(1e-3, model, grads);
                     ad.sync().expect("sync");
@@ -178,7 +180,11 @@ fn gin_student(c: &mut Criterion) {
             });
             group.bench_function(BenchmarkId::new("student_fwd_bwd_graphs", &id), |b| {
                 b.iter(|| {
-                    let grads = student.forward(&batch).predictions.sum().backward();
+                    let grads = student
+                        .forward(&batch, &mut rng)
+                        .predictions
+                        .sum()
+                        .backward();
                     ad.sync().expect("sync");
                     grads
                 })

@@ -18,6 +18,7 @@ use crate::train::finetune::FinetuneConfig;
 use crate::train::optim::OptimConfig;
 use crate::train::pretrain::TeacherPretrainConfig;
 use crate::train::pretrain::job::PretrainJob;
+use crate::train::run_dir::ExistingRun;
 use crate::train::split::SplitKind;
 use crate::train::train_job::TrainJob;
 use crate::train::{Result, TrainError};
@@ -110,9 +111,9 @@ pub struct PretrainTeacherArgs {
     /// Drop reactant components that appear unchanged among the products.
     #[arg(long)]
     pub drop_unchanged_reactants: bool,
-    /// Continue from the latest checkpoint in OUT/run.
-    #[arg(long)]
-    pub resume: bool,
+    /// What to do with an earlier run in OUT.
+    #[command(flatten)]
+    pub existing: ExistingRunArgs,
     /// Featurised-reaction cache directory (default: $MOLKD_CACHE_DIR or ~/.cache/molkd).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -132,6 +133,7 @@ impl PretrainTeacherArgs {
             Some(p) => p.clone(),
             None => data_dir(None)?.join("reactions/uspto_yields_above.csv.xz"),
         };
+        check_conv_scheme(self.conv, self.scheme)?;
         let featurizer = self.scheme.featurizer();
         let model = TeacherModelConfig::new(
             featurizer.atom_vocab_sizes().to_vec(),
@@ -169,7 +171,7 @@ impl PretrainTeacherArgs {
             config,
             max_train: self.max_train,
             max_test: self.max_test,
-            resume: self.resume,
+            existing: self.existing.existing(),
             load,
         })
     }
@@ -202,27 +204,45 @@ pub struct StudentArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
-    /// Distillation loss (with a teacher): relational, mse, cosine or contrastive. Default by
-    /// measurement: relational scored best at the best-validation epoch on Tox21 (README,
-    /// "Fine-tuning and distillation"; +0.5 over no distillation on 3 seeds at 20 epochs,
-    /// within the seed-to-seed noise).
-    #[arg(long, default_value = "relational")]
-    pub kd: KdForm,
-    /// Weight λ of the distillation term.
-    #[arg(long, default_value_t = 1.0)]
-    pub lambda: f32,
-    /// Temperature τ of the contrastive and relational forms.
-    #[arg(long, default_value_t = 0.1)]
-    pub temperature: f32,
-    /// L2-normalise embeddings before the MSE form.
+    /// Distillation loss (with a teacher): relational (default), mse, cosine or contrastive.
+    /// Default by measurement: relational scored best at the best-validation epoch on Tox21
+    /// (README, "Fine-tuning and distillation"; +0.5 over no distillation on 3 seeds at 20
+    /// epochs, within the seed-to-seed noise).
+    #[arg(long)]
+    pub kd: Option<KdForm>,
+    /// Weight λ of the distillation term (with a teacher; default 1).
+    #[arg(long)]
+    pub lambda: Option<f32>,
+    /// Temperature τ of the contrastive and relational forms (with a teacher; default 0.1).
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// L2-normalise embeddings before the MSE form (with a teacher).
     #[arg(long)]
     pub normalize: bool,
 }
 
 impl StudentArgs {
     /// The fine-tuning configuration (task count and projection width are filled in by the
-    /// job from the data and the teacher); `distill` turns distillation on.
-    pub fn config(&self, distill: bool, seed: u64) -> FinetuneConfig {
+    /// job from the data and the teacher); `distill` turns distillation on. Distillation flags
+    /// without a teacher (`teacher_flag`) and a layer the feature scheme cannot feed are
+    /// errors naming the flags.
+    pub fn config(&self, distill: bool, teacher_flag: &str, seed: u64) -> Result<FinetuneConfig> {
+        check_conv_scheme(self.conv, self.scheme)?;
+        let given: Vec<&str> = [
+            ("--kd", self.kd.is_some()),
+            ("--lambda", self.lambda.is_some()),
+            ("--temperature", self.temperature.is_some()),
+            ("--normalize", self.normalize),
+        ]
+        .into_iter()
+        .filter_map(|(flag, set)| set.then_some(flag))
+        .collect();
+        if !distill && !given.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "{} only apply when distilling from a teacher: add {teacher_flag} DIR, or drop them",
+                given.join(", ")
+            )));
+        }
         let featurizer = self.scheme.featurizer();
         let encoder = GnnEncoderConfig::new(
             featurizer.atom_vocab_sizes().to_vec(),
@@ -238,13 +258,14 @@ impl StudentArgs {
             .with_lr(self.lr)
             .with_seed(seed);
         let kd = distill.then(|| {
+            let defaults = KdConfig::new();
             KdConfig::new()
-                .with_form(self.kd)
-                .with_lambda(self.lambda)
-                .with_temperature(self.temperature)
+                .with_form(self.kd.unwrap_or(KdForm::Relational))
+                .with_lambda(self.lambda.unwrap_or(defaults.lambda))
+                .with_temperature(self.temperature.unwrap_or(defaults.temperature))
                 .with_normalize(self.normalize)
         });
-        FinetuneConfig::new(StudentModelConfig::new(encoder, 1), optim).with_kd(kd)
+        Ok(FinetuneConfig::new(StudentModelConfig::new(encoder, 1), optim).with_kd(kd))
     }
 }
 
@@ -327,7 +348,9 @@ impl BenchmarkArgs {
             data_dir: data_dir(self.data_dir.as_deref())?,
             out: self.out.clone(),
             scheme: self.student.scheme,
-            config: self.student.config(self.distill.is_some(), 0),
+            config: self
+                .student
+                .config(self.distill.is_some(), "--distill", 0)?,
             seeds: self
                 .seeds
                 .clone()
@@ -388,12 +411,13 @@ pub struct TrainArgs {
     /// Seed (initialisation, order, dropout, random splits).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Output directory: model/, run/, report.json, learning_curve.svg.
+    /// Output directory: model/, run/, split.json, report.json, learning_curve.svg. A
+    /// directory that holds anything is refused unless --resume or --overwrite is given.
     #[arg(long)]
     pub out: PathBuf,
-    /// Continue from OUT/run.
-    #[arg(long)]
-    pub resume: bool,
+    /// What to do with an earlier run in OUT.
+    #[command(flatten)]
+    pub existing: ExistingRunArgs,
     /// Backend.
     #[command(flatten)]
     pub device: DeviceArgs,
@@ -403,21 +427,59 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// The job these arguments describe.
-    pub fn job(&self) -> TrainJob {
-        TrainJob {
+    /// The job these arguments describe, or an error naming flags that do not go together.
+    pub fn job(&self) -> Result<TrainJob> {
+        Ok(TrainJob {
             csv: self.csv.clone(),
             smiles_column: self.smiles_column.clone(),
             targets: self.targets.clone(),
             task_type: self.task,
             scheme: self.student.scheme,
             split: self.split,
-            config: self.student.config(self.teacher.is_some(), self.seed),
+            config: self
+                .student
+                .config(self.teacher.is_some(), "--teacher", self.seed)?,
             teacher: self.teacher.clone(),
             out: self.out.clone(),
-            resume: self.resume,
+            existing: self.existing.existing(),
+        })
+    }
+}
+
+/// `--resume` / `--overwrite`: what a job does with an earlier run in its output directory
+/// (by default a directory that holds anything is refused).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ExistingRunArgs {
+    /// Continue the run in OUT from its latest checkpoint (with the same settings and data).
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
+    /// Replace the outputs of an earlier run in OUT (other files there are left alone).
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+impl ExistingRunArgs {
+    /// The choice these flags make.
+    pub fn existing(&self) -> ExistingRun {
+        match (self.resume, self.overwrite) {
+            (true, _) => ExistingRun::Resume,
+            (false, true) => ExistingRun::Overwrite,
+            (false, false) => ExistingRun::Refuse,
         }
     }
+}
+
+/// Refuses a layer that sums over self-loops with a feature scheme that has no self-loop bond
+/// category, naming the flags.
+fn check_conv_scheme(conv: ConvKind, scheme: FeatureScheme) -> Result<()> {
+    if conv.needs_self_loops() && scheme.featurizer().self_loop_bond().is_none() {
+        return Err(TrainError::Invalid(format!(
+            "--conv {conv} needs self-loop bond features, which --scheme {scheme} has none of: \
+             use --scheme pretrain-gnns, or a layer without self-loops (--conv sage, sage-pool, \
+             gat or tag)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

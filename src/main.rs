@@ -1,16 +1,16 @@
 //! The `molkd` command line: a thin shell over the library.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use molkd::cli::{DeviceArgs, PretrainTeacherArgs, TrainArgs};
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
+use molkd::train::TrainError;
 use molkd::train::benchmark::{ScoreAt, comparison_table, load_results, paired_table};
 use molkd::train::data::{data_dir, dataset_spec};
-use molkd::train::featurize_file::featurize_to_jsonl;
+use molkd::train::featurize_file::featurize_file;
+use molkd::train::output::write_output;
 use molkd::train::pretrain::job::{evaluate_teacher_file, run_pretrain_job};
 use molkd::train::train_job::{predict_file, run_train_job};
 use molkd::train::{ReactionFormat, ReactionLoadOptions, default_cache_dir};
@@ -142,12 +142,6 @@ fn main() -> ExitCode {
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
-fn create(path: &PathBuf) -> Result<BufWriter<File>, Box<dyn std::error::Error>> {
-    File::create(path)
-        .map(BufWriter::new)
-        .map_err(|e| format!("{}: {e}", path.display()).into())
-}
-
 fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Featurize {
@@ -157,10 +151,9 @@ fn run(cli: Cli) -> CliResult {
             output,
         } => {
             let start = std::time::Instant::now();
-            let mut out = create(&output)?;
-            let report = featurize_to_jsonl(&input, smiles_column.as_deref(), scheme, &mut out)?;
+            let report = featurize_file(&input, smiles_column.as_deref(), scheme, &output)?;
             eprintln!(
-                "featurized {} molecules ({} with errors, {} empty lines skipped) in {:.2?}",
+                "featurized {} rows ({} with errors, {} blank lines skipped) in {:.2?}",
                 report.molecules,
                 report.errors,
                 report.empty_skipped,
@@ -175,13 +168,15 @@ fn run(cli: Cli) -> CliResult {
             output,
         } => {
             let spec = dataset_spec(&dataset)?;
-            let data = spec.load(&data_dir(dir.as_deref())?, &OgbFeaturizer)?;
+            let dir = data_dir(dir.as_deref())?;
+            let file = spec.path_in(&dir)?;
+            let data = spec.load(&dir, &OgbFeaturizer)?;
             eprintln!("{}", data.skip_report());
             let split = kind.split(&data.smiles, SplitFractions::default(), seed)?;
             let rows = split.map(&data.rows);
-            let mut out = create(&output)?;
-            serde_json::to_writer(&mut out, &rows)?;
-            out.flush()?;
+            write_output(&output, &[&file], |out| {
+                serde_json::to_writer(out, &rows).map_err(|e| TrainError::Invalid(e.to_string()))
+            })?;
             eprintln!(
                 "{kind} split of {}: train {}, valid {}, test {}",
                 spec.name,
@@ -207,7 +202,7 @@ fn run(cli: Cli) -> CliResult {
         }
         Command::Train(args) => {
             let device = args.device.device()?.autodiff();
-            let report = run_train_job(&args.job(), &device)?;
+            let report = run_train_job(&args.job()?, &device)?;
             println!(
                 "{}; model in {}",
                 report.outcome.summary(report.metric),
@@ -224,7 +219,7 @@ fn run(cli: Cli) -> CliResult {
             let device = device.device()?;
             let report = predict_file(&model, &input, smiles_column.as_deref(), &output, &device)?;
             eprintln!(
-                "predicted {} molecules ({} could not be parsed) into {}",
+                "predicted {} rows ({} without predictions: see their `error` column) into {}",
                 report.molecules,
                 report.failed,
                 output.display()

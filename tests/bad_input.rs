@@ -4,7 +4,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{molkd, read_jsonl};
+use common::{molkd, read_jsonl, user_csv};
 use molkd::graph::OgbFeaturizer;
 use molkd::train::{CsvSpec, TaskType, TrainError};
 
@@ -27,7 +27,7 @@ fn featurize_reports_invalid_smiles_and_skips_empty_lines() {
     ]);
     assert!(ok, "{stderr}");
     assert!(
-        stderr.contains("2 with errors") && stderr.contains("2 empty lines"),
+        stderr.contains("2 with errors") && stderr.contains("2 blank lines"),
         "{stderr}"
     );
     let lines = read_jsonl(&output);
@@ -172,4 +172,169 @@ fn split_without_data_dir_or_with_unknown_dataset_fails_cleanly() {
         out.to_str().unwrap(),
     ]);
     assert!(!ok && stderr.contains("BBBP.csv"), "{stderr}");
+}
+
+/// `molkd train --csv CSV --out OUT ARGS...` with a small model; (success, stderr).
+fn train_on(csv: &std::path::Path, out: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let mut all = vec![
+        "train",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--layers",
+        "2",
+        "--dim",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let (ok, _, stderr) = molkd(&all);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (ok, stderr)
+}
+
+/// Item 9: data that cannot train, or flags that do not go together, fail with one sentence
+/// that says what to do, instead of an empty run that exits 0.
+#[test]
+fn untrainable_data_and_inconsistent_flags_are_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let write = |name: &str, text: &str| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    // Continuous labels under the default classification task.
+    let continuous = write(
+        "continuous.csv",
+        "smiles,y\nCCO,0.31\nCCN,1.7\nc1ccccc1,2.5\nC1CC,3\n",
+    );
+    let (ok, stderr) = train_on(&continuous, &out, &["--targets", "y"]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("no usable rows")
+            && stderr.contains("kept 0 of 4 rows")
+            && stderr.contains("did you mean `--task regression`?"),
+        "{stderr}"
+    );
+
+    let csv = user_csv(tmp.path());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    // A target without labels, and one with a single class.
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},empty,ones"),
+            _ => format!("{l},,1"),
+        })
+        .collect();
+    let extra = write("extra.csv", &(lines.join("\n") + "\n"));
+    let (ok, stderr) = train_on(&extra, &out, &["--targets", "has_n,empty"]);
+    assert!(
+        !ok && stderr.contains("target `empty` has no labels"),
+        "{stderr}"
+    );
+    let (ok, stderr) = train_on(&extra, &out, &["--targets", "has_n,ones"]);
+    assert!(
+        !ok && stderr.contains("target `ones` has only label 1"),
+        "{stderr}"
+    );
+    let (ok, stderr) = train_on(&csv, &out, &["--targets", "has_n,has_n"]);
+    assert!(!ok && stderr.contains("named twice"), "{stderr}");
+    let duplicated = write(
+        "dup.csv",
+        &text.replacen("name,smiles,has_n,heavy", "name,smiles,has_n,has_n", 1),
+    );
+    let (ok, stderr) = train_on(&duplicated, &out, &["--targets", "has_n"]);
+    assert!(
+        !ok && stderr.contains("names column `has_n` twice"),
+        "{stderr}"
+    );
+
+    // Splits that leave a set empty.
+    let tiny = write("tiny.csv", "smiles,y\nCCO,0\nCCN,1\nCCC,0\n");
+    let (ok, stderr) = train_on(&tiny, &out, &["--targets", "y", "--split", "random"]);
+    assert!(!ok && stderr.contains("set empty"), "{stderr}");
+    let one_scaffold: String = (0..20)
+        .map(|i| format!("{}c1ccccc1,{}\n", "C".repeat(i + 1), i % 2))
+        .collect();
+    let benzenes = write("benzenes.csv", &format!("smiles,y\n{one_scaffold}"));
+    let (ok, stderr) = train_on(&benzenes, &out, &["--targets", "y"]);
+    assert!(
+        !ok && stderr.contains("scaffold split") && stderr.contains("training set empty"),
+        "{stderr}"
+    );
+
+    // Flags that do not go together name the flags.
+    let (ok, stderr) = train_on(&csv, &out, &["--targets", "has_n", "--scheme", "ogb"]);
+    assert!(
+        !ok && stderr.contains("--conv gin") && stderr.contains("--scheme ogb"),
+        "{stderr}"
+    );
+    let (ok, stderr) = train_on(
+        &csv,
+        &out,
+        &["--targets", "has_n", "--kd", "mse", "--lambda", "2"],
+    );
+    assert!(
+        !ok && stderr.contains("--kd, --lambda") && stderr.contains("--teacher"),
+        "{stderr}"
+    );
+    assert!(!out.join("run").exists(), "nothing was trained");
+}
+
+/// A reaction file whose every reaction has a component the pretrain-gnns scheme cannot encode
+/// (the palladacycle precatalyst of the Buchwald–Hartwig set) says so and what to use instead.
+#[test]
+fn unencodable_reactions_name_the_scheme_to_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let catalyst = "O=S(=O)(O[Pd]1c2ccccc2-c2ccccc2[NH2]1)C(F)(F)F";
+    // 20 reactions, so a held-out tenth still has the two test reactions retrieval needs.
+    let amines = [
+        "Cc1ccc(N)cc1",
+        "Nc1ccccc1",
+        "COc1ccc(N)cc1",
+        "Nc1ccc(F)cc1",
+        "Nc1ccc(Cl)cc1",
+    ];
+    let halides = ["Clc1ccccn1", "Brc1ccccn1", "Ic1ccccn1", "Clc1ccncc1"];
+    let reactions: String = amines
+        .iter()
+        .flat_map(|a| halides.iter().map(move |h| (a, h)))
+        .enumerate()
+        .map(|(i, (a, h))| format!("{a}.{h}.{catalyst}>>c1ccc(Nc2ccccn2)cc1,{}\n", 4 * (i + 1)))
+        .collect();
+    let data = tmp.path().join("bh.csv");
+    std::fs::write(&data, format!("smiles,yield\n{reactions}")).unwrap();
+    let run = |out: &str, extra: &[&str]| {
+        let out = tmp.path().join(out);
+        let mut args = vec![
+            "pretrain-teacher",
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            "buchwald-hartwig",
+            "--epochs",
+            "1",
+            "--dim",
+            "8",
+            "--batch-size",
+            "2",
+            "--no-cache",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        molkd(&args)
+    };
+    let (ok, _, stderr) = run("default", &[]);
+    assert!(
+        !ok && stderr.contains("no usable rows") && stderr.contains("--scheme ogb"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = run("ogb", &["--scheme", "ogb", "--conv", "sage"]);
+    assert!(ok, "{stderr}");
 }

@@ -7,87 +7,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_times_whole_run, molkd, read_report};
-use molkd::graph::{Featurizer, MolGraph};
+use common::{
+    assert_times_whole_run, molkd, predict_cli, predict_with, read_report, train, train_epochs,
+    user_csv,
+};
+use molkd::graph::MolGraph;
 use molkd::train::finetune::{predict, student_collate};
 use molkd::train::train_job::load_model;
-
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/molecules.smi");
-
-/// The fixture molecules as `name,smiles,has_n,heavy`, plus one row with an invalid SMILES
-/// and one with a non-numeric label.
-fn user_csv(dir: &Path) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(FIXTURE).unwrap();
-    let mut csv = String::from("name,smiles,has_n,heavy\n");
-    for (i, line) in text.lines().enumerate() {
-        let Some(smiles) = line.split_whitespace().next() else {
-            continue;
-        };
-        let has_n = u8::from(smiles.contains('N') || smiles.contains('n'));
-        let heavy = molkd::graph::PretrainGnnFeaturizer
-            .featurize(smiles)
-            .unwrap()
-            .num_atoms();
-        csv.push_str(&format!("m{i},\"{smiles}\",{has_n},{heavy}\n"));
-    }
-    csv.push_str("bad1,C1CC(,1,3\n");
-    csv.push_str("bad2,CCO,yes,3\n");
-    let path = dir.join("user.csv");
-    std::fs::write(&path, csv).unwrap();
-    path
-}
-
-fn train(csv: &Path, out: &Path, extra: &[&str]) -> (bool, String, String) {
-    train_epochs(csv, out, "3", extra)
-}
-
-fn train_epochs(csv: &Path, out: &Path, epochs: &str, extra: &[&str]) -> (bool, String, String) {
-    let mut args = vec![
-        "train",
-        "--csv",
-        csv.to_str().unwrap(),
-        "--targets",
-        "has_n",
-        "--split",
-        "random",
-        "--epochs",
-        epochs,
-        "--layers",
-        "2",
-        "--dim",
-        "32",
-        "--batch-size",
-        "8",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    molkd(&args)
-}
-
-/// `molkd predict --model MODEL --input INPUT --output OUTPUT [EXTRA...]`.
-fn predict_cli(model: &Path, input: &Path, output: &Path) -> (bool, String, String) {
-    predict_with(model, input, output, &[])
-}
-
-fn predict_with(
-    model: &Path,
-    input: &Path,
-    output: &Path,
-    extra: &[&str],
-) -> (bool, String, String) {
-    let mut args = vec![
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    molkd(&args)
-}
 
 #[test]
 fn train_then_predict_round_trip() {
@@ -128,7 +54,7 @@ fn train_then_predict_round_trip() {
     let (ok, _, stderr) = predict_cli(&out, &input, &output);
     assert!(ok, "{stderr}");
     assert!(
-        stderr.contains("predicted 3 molecules (1 could not be parsed)"),
+        stderr.contains("predicted 3 rows (1 without predictions"),
         "{stderr}"
     );
     let mut reader = csv::Reader::from_path(&output).unwrap();
@@ -176,7 +102,7 @@ fn train_then_predict_round_trip() {
     let (ok, _, stderr) = predict_cli(&out.join("model"), &csv, &output);
     assert!(ok, "{stderr}");
     assert!(
-        stderr.contains("predicted 50 molecules (1 could not be parsed)"),
+        stderr.contains("predicted 50 rows (1 without predictions"),
         "{stderr}"
     );
 }
@@ -249,8 +175,9 @@ fn mis_shaped_teacher_is_a_clear_error() {
         &["--teacher", teacher.to_str().unwrap()],
     );
     assert!(!ok);
+    // A directory that was not saved as a checkpoint has no checksums to trust it by.
     assert!(
-        stderr.contains("config.json") && !stderr.contains("panicked"),
+        stderr.contains("checksums.json") && !stderr.contains("panicked"),
         "{stderr}"
     );
     // (Parameters that do not fit their configuration: crates/molkd-train/tests/finetune.rs.)
@@ -262,7 +189,7 @@ fn mis_shaped_teacher_is_a_clear_error() {
         "--targets",
         "y",
         "--out",
-        "/tmp/x",
+        tmp.path().join("x").to_str().unwrap(),
     ]);
     assert!(!ok && stderr.contains("nonexistent.csv"), "{stderr}");
 }

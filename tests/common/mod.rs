@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use molkd::graph::Reaction;
+use molkd::graph::{Featurizer, Reaction};
 use molkd::train::MOLECULENET;
 use molkd::train::data::table::{open_text, read_table};
 
@@ -159,4 +159,120 @@ pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(&l.expect("line")).expect("json"))
         .collect()
+}
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/molecules.smi");
+
+/// The fixture molecules as `name,smiles,has_n,heavy`, plus one row with an invalid SMILES
+/// and one with a non-numeric label.
+pub fn user_csv(dir: &Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let mut csv = String::from("name,smiles,has_n,heavy\n");
+    for (i, line) in text.lines().enumerate() {
+        let Some(smiles) = line.split_whitespace().next() else {
+            continue;
+        };
+        let has_n = u8::from(smiles.contains('N') || smiles.contains('n'));
+        let heavy = molkd::graph::PretrainGnnFeaturizer
+            .featurize(smiles)
+            .unwrap()
+            .num_atoms();
+        csv.push_str(&format!("m{i},\"{smiles}\",{has_n},{heavy}\n"));
+    }
+    csv.push_str("bad1,C1CC(,1,3\n");
+    csv.push_str("bad2,CCO,yes,3\n");
+    let path = dir.join("user.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+/// `molkd train` of `has_n` on `csv` (random split, 3 epochs, GIN 2 × 32) into `out`.
+pub fn train(csv: &Path, out: &Path, extra: &[&str]) -> (bool, String, String) {
+    train_epochs(csv, out, "3", extra)
+}
+
+/// [`train`] for `epochs` epochs.
+pub fn train_epochs(
+    csv: &Path,
+    out: &Path,
+    epochs: &str,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let mut args = vec![
+        "train",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--targets",
+        "has_n",
+        "--split",
+        "random",
+        "--epochs",
+        epochs,
+        "--layers",
+        "2",
+        "--dim",
+        "32",
+        "--batch-size",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    molkd(&args)
+}
+
+/// `molkd predict --model MODEL --input INPUT --output OUTPUT [EXTRA...]`.
+pub fn predict_cli(model: &Path, input: &Path, output: &Path) -> (bool, String, String) {
+    predict_with(model, input, output, &[])
+}
+
+/// `molkd predict` with extra flags.
+pub fn predict_with(
+    model: &Path,
+    input: &Path,
+    output: &Path,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let mut args = vec![
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    molkd(&args)
+}
+
+/// A CSV `smiles,has_n,mixed,logp_like` of `n` (≤ 640) small synthetic molecules: a chain, a
+/// substituent and a second chain, every SMILES valid. `has_n` is 1 for nitrogen-bearing
+/// substituents (easy to learn); `mixed` is 1 for a third of the molecules by an arithmetic
+/// rule over both chain lengths and the substituent (hard to learn, so scores stay far from
+/// 1); `logp_like` is a value that grows with the carbon count.
+pub fn synthetic_csv(dir: &Path, n: usize) -> PathBuf {
+    const SUBSTITUENTS: [&str; 10] = [
+        "O", "N", "S", "C(=O)O", "C(=O)N", "c1ccccc1", "c1ccncc1", "C(Cl)", "OC", "NC(=O)",
+    ];
+    let mut csv = String::from("smiles,has_n,mixed,logp_like\n");
+    let mut count = 0;
+    'outer: for left in 1..=8 {
+        for right in 1..=8 {
+            for (k, sub) in SUBSTITUENTS.iter().enumerate() {
+                if count == n {
+                    break 'outer;
+                }
+                let smiles = format!("{}{sub}{}", "C".repeat(left), "C".repeat(right));
+                let has_n = u8::from(sub.contains('N') || sub.contains('n'));
+                let value = 0.5 * (left + right) as f64 - if has_n == 1 { 1.0 } else { 0.0 };
+                let mixed = u8::from((left + 2 * right + k) % 3 == 0);
+                csv.push_str(&format!("{smiles},{has_n},{mixed},{value}\n"));
+                count += 1;
+            }
+        }
+    }
+    let path = dir.join("synthetic.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
 }

@@ -1,35 +1,127 @@
-//! Seeding and fast dropout masks.
+//! A run's random draws: the [`Generator`] a training run owns and passes to everything that
+//! draws (dropout masks, data order, negative samples), and [`init_seeded`] for burn's
+//! parameter initialisation.
 //!
-//! burn's `Tensor::random` on the CPU backends draws one element at a time through a
-//! distribution built per element, on one thread: for the pretrain-gnns student (dropout 0.5
-//! after each of 5 layers) that was ~12 % of a training step. On host devices (flex, ndarray)
-//! molkd draws dropout masks itself from a ChaCha8 stream, 16 bits per element; on
-//! accelerators the mask is drawn on the device by burn, so nothing crosses the bus.
+//! molkd keeps no process-wide generator of its own: a seed fixes a run whatever else the
+//! process does, so two runs in two threads of one program (or two tests of one test binary)
+//! are each reproducible, as with torch's `Generator` objects or JAX's keys.
+//!
+//! Dropout masks are drawn on the host from the run's generator, 16 bits per element (burn's
+//! `Tensor::random` on the CPU backends draws one element at a time through a distribution
+//! built per element, on one thread: ~12 % of a pretrain-gnns student's training step), and
+//! uploaded on accelerators, so a seed gives the same masks on every backend.
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::Mutex;
 
-use burn::tensor::{Device, Distribution, Shape, Tensor, TensorData};
-use rand::{Rng, SeedableRng};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Bool, Device, Int, Shape, Tensor, TensorData};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-fn host_rng() -> MutexGuard<'static, ChaCha8Rng> {
-    static RNG: OnceLock<Mutex<ChaCha8Rng>> = OnceLock::new();
-    RNG.get_or_init(|| Mutex::new(ChaCha8Rng::from_rng(&mut rand::rng())))
-        .lock()
-        // A panic while holding the lock leaves a valid generator behind.
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// A run's random generator (ChaCha8): every random draw of a training run comes from the
+/// generator it owns, passed explicitly to what draws.
+///
+/// ```
+/// use molkd_graph::random::Generator;
+/// use rand::Rng;
+/// let (mut a, mut b) = (Generator::new(7), Generator::new(7));
+/// assert_eq!(a.random::<u64>(), b.random::<u64>());
+/// // Forks are independent streams, themselves fixed by the parent's seed.
+/// let (mut fa, mut fb) = (a.fork(), b.fork());
+/// assert_eq!(fa.random::<u32>(), fb.random::<u32>());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Generator(ChaCha8Rng);
+
+impl Generator {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    /// A new generator seeded from this one's next draw: an independent stream for a
+    /// sub-task (one batch, one worker) that is still fixed by this generator's seed.
+    pub fn fork(&mut self) -> Self {
+        Self::new(self.0.next_u64())
+    }
 }
 
-/// Seeds every random stream molkd draws from on `device`: burn's device generator
-/// (`Device::seed`, parameter initialisation and device-side sampling) and molkd's host
-/// generator for dropout masks. Training loops call it once per epoch with a seed derived from
-/// the run seed and the epoch, so a resumed run draws what an uninterrupted one would.
+impl RngCore for Generator {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.0.fill_bytes(dst)
+    }
+}
+
+/// burn draws initial parameters from its device generator, which is global to the process.
+/// Seeding it and drawing every parameter happen under this lock, so concurrent runs never
+/// interleave their draws.
+static DEVICE_GENERATOR: Mutex<()> = Mutex::new(());
+
+/// Builds a module with burn's device generator seeded to `seed`, and materialises its lazily
+/// initialised parameters before returning, all under a process-wide lock: the initial weights
+/// depend on `seed` alone, even while other threads build or train models.
 ///
-/// Both generators are per process: two seeded runs in one process at the same time (say,
-/// parallel tests) draw from the same streams and are not reproducible; run them in turn.
-pub fn seed(device: &Device, seed: u64) {
-    device.seed(seed);
-    *host_rng() = ChaCha8Rng::seed_from_u64(seed);
+/// Every molkd training loop initialises its models through this; other code that draws from
+/// burn's device generator (`Tensor::random`) is not synchronised with it.
+///
+/// ```
+/// use burn::nn::LinearConfig;
+/// use burn::tensor::Device;
+/// use molkd_graph::random::init_seeded;
+/// let device = Device::default();
+/// let init = || Ok::<_, ()>(LinearConfig::new(4, 2).init(&device));
+/// let a = init_seeded(&device, 3, init).unwrap();
+/// let b = init_seeded(&device, 3, init).unwrap();
+/// assert_eq!(a.weight.val().into_data(), b.weight.val().into_data());
+/// ```
+pub fn init_seeded<M: Module, E>(
+    device: &Device,
+    seed: u64,
+    init: impl FnOnce() -> Result<M, E>,
+) -> Result<M, E> {
+    with_device_generator(|| {
+        device.seed(seed);
+        let module = init()?;
+        module.visit(&mut Materialize);
+        Ok(module)
+    })
+}
+
+/// Runs `f` holding the lock of [`init_seeded`], for code that may draw from burn's device
+/// generator without needing particular values, such as building a model whose parameters a
+/// checkpoint then replaces: its draws cannot fall between another run's seeding and drawing.
+pub fn with_device_generator<T>(f: impl FnOnce() -> T) -> T {
+    // A panic while holding the lock leaves nothing half-done that matters: the next holder
+    // reseeds first.
+    let _guard = DEVICE_GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    f()
+}
+
+/// Forces lazily initialised parameters to draw their values now.
+struct Materialize;
+
+impl ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+
+    fn visit_int<const D: usize>(&mut self, param: &Param<Tensor<D, Int>>) {
+        let _ = param.val();
+    }
+
+    fn visit_bool<const D: usize>(&mut self, param: &Param<Tensor<D, Bool>>) {
+        let _ = param.val();
+    }
 }
 
 /// Whether tensors on `device` live in host memory (flex, ndarray; autodiff over either).
@@ -43,36 +135,37 @@ pub fn is_host_device(device: &Device) -> bool {
     }
 }
 
-/// An inverted-dropout mask: each element is `1 / keep` with probability `keep`, else `0`,
-/// so `x * mask` keeps the expectation of `x`. `keep` must be in `(0, 1]`.
-///
-/// On host devices `keep` is resolved to 1/65,536 (exact for 0.5, 0.75, 0.9 … to within that).
+/// An inverted-dropout mask drawn from `rng`: each element is `1 / keep` with probability
+/// `keep`, else `0`, so `x * mask` keeps the expectation of `x`. `keep` must be in `(0, 1]`;
+/// it is resolved to 1/65,536 (exact for 0.5, 0.75, 0.9 … to within that).
 ///
 /// ```
 /// use burn::tensor::Device;
+/// use molkd_graph::random::{Generator, dropout_mask};
 /// let device = Device::default();
-/// molkd_graph::random::seed(&device, 7);
-/// let mask = molkd_graph::random::dropout_mask::<2>([100, 100], 0.5, &device);
+/// let mask = dropout_mask::<2>([100, 100], 0.5, &device, &mut Generator::new(7));
 /// let kept = mask.clone().greater_elem(0.0).int().sum().into_scalar::<i64>();
 /// assert!((4_500..5_500).contains(&kept));
 /// assert_eq!(mask.max().into_scalar::<f32>(), 2.0);
 /// ```
-pub fn dropout_mask<const D: usize>(shape: [usize; D], keep: f64, device: &Device) -> Tensor<D> {
+pub fn dropout_mask<const D: usize>(
+    shape: [usize; D],
+    keep: f64,
+    device: &Device,
+    rng: &mut Generator,
+) -> Tensor<D> {
     assert!(
         keep > 0.0 && keep <= 1.0,
         "keep probability {keep} is not in (0, 1]"
     );
     let scale = (1.0 / keep) as f32;
-    if !is_host_device(device) {
-        return Tensor::random(shape, Distribution::Bernoulli(keep), device) * scale;
-    }
     let numel: usize = shape.iter().product();
     let threshold = (keep * 65_536.0).round() as u32;
     // The same 16-bit draws as reading the byte stream little-endian, but over a `u16` slice
     // the compare-and-select below vectorises (per-pair byte decoding did not: ~4 % of a
     // student training step).
     let mut bits = vec![0u16; numel];
-    host_rng().fill(&mut bits[..]);
+    rng.fill(&mut bits[..]);
     let values: Vec<f32> = bits
         .iter()
         .map(|&b| if u32::from(b) < threshold { scale } else { 0.0 })

@@ -1,7 +1,11 @@
 //! Checkpoints: a model's parameters as a burnpack record (`model.bpk`, burn 0.22's record
 //! format) and its configuration as JSON (`config.json`) beside it, so a checkpoint reloads
-//! without knowing its architecture in advance. Both files are written atomically.
+//! without knowing its architecture in advance, and `checksums.json`, the SHA-256 of each
+//! (and of any companion file saved with them), which loading verifies: a flipped bit in the
+//! weights or an edit of the configuration is an error, not a silently different model. Every
+//! file is written atomically, the checksums last.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +25,8 @@ use crate::teacher::{TeacherModel, TeacherModelConfig};
 pub const MODEL_FILE: &str = "model.bpk";
 /// File of the configuration inside a checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
+/// File of the checksums of a checkpoint's other files.
+pub const CHECKSUMS_FILE: &str = "checksums.json";
 
 /// What can go wrong saving or loading a checkpoint.
 #[derive(Debug, Error)]
@@ -38,9 +44,107 @@ pub enum CheckpointError {
     /// The parameter file is corrupt or does not match the configured architecture.
     #[error("{path}: cannot load parameters: {message}")]
     Record { path: PathBuf, message: String },
+    /// A file's contents are not what the checkpoint recorded when it was saved.
+    #[error(
+        "{path}: checksum mismatch (the file changed or is corrupt since it was saved: \
+         expected SHA-256 {expected}, found {found})"
+    )]
+    Corrupt {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    /// The checkpoint has no checksums, or they do not cover its files.
+    #[error("{path}: {message}")]
+    Checksums { path: PathBuf, message: String },
     /// The configuration builds no model.
     #[error(transparent)]
     Model(#[from] ModelError),
+}
+
+/// SHA-256 of `bytes`, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn file_sha256(path: &Path) -> Result<String, CheckpointError> {
+    let bytes = fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(sha256_hex(&bytes))
+}
+
+/// Writes `checksums.json` in `dir` for `files` (names inside `dir`).
+fn write_checksums(dir: &Path, files: &[&str]) -> Result<(), CheckpointError> {
+    let mut sums = BTreeMap::new();
+    for &name in files {
+        sums.insert(name.to_string(), file_sha256(&dir.join(name))?);
+    }
+    let json = serde_json::to_vec_pretty(&sums).map_err(|e| CheckpointError::Checksums {
+        path: dir.join(CHECKSUMS_FILE),
+        message: e.to_string(),
+    })?;
+    write_atomic(&dir.join(CHECKSUMS_FILE), &json)
+}
+
+/// A fingerprint of the checkpoint in `dir`: the SHA-256 of its `checksums.json`, which covers
+/// every file of it. Two checkpoints with the same fingerprint hold the same model.
+pub fn checkpoint_fingerprint(dir: &Path) -> Result<String, CheckpointError> {
+    verify_checksums(dir, &[MODEL_FILE, CONFIG_FILE])?;
+    file_sha256(&dir.join(CHECKSUMS_FILE))
+}
+
+/// Checks every file `checksums.json` names in `dir` against its recorded SHA-256; `required`
+/// files must be among them.
+pub fn verify_checksums(dir: &Path, required: &[&str]) -> Result<(), CheckpointError> {
+    let path = dir.join(CHECKSUMS_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CheckpointError::Checksums {
+                path,
+                message: "missing: a checkpoint records the checksums of its files since molkd \
+                          0.1 verifies them; this one was saved without (by an older molkd, or \
+                          copied incompletely), so its files cannot be trusted: save it again"
+                    .into(),
+            });
+        }
+        Err(source) => return Err(CheckpointError::Io { path, source }),
+    };
+    let sums: BTreeMap<String, String> =
+        serde_json::from_str(&text).map_err(|e| CheckpointError::Checksums {
+            path: path.clone(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+    if let Some(missing) = required.iter().find(|f| !sums.contains_key(**f)) {
+        return Err(CheckpointError::Checksums {
+            path,
+            message: format!("no checksum for `{missing}`"),
+        });
+    }
+    for (name, expected) in &sums {
+        if name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(CheckpointError::Checksums {
+                path,
+                message: format!("`{name}` is not a file of the checkpoint"),
+            });
+        }
+        let file = dir.join(name);
+        let found = file_sha256(&file)?;
+        if &found != expected {
+            return Err(CheckpointError::Corrupt {
+                path: file,
+                expected: expected.clone(),
+                found,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
@@ -58,11 +162,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     Ok(())
 }
 
-/// Saves `model`'s parameters and `config` into `dir` (created if needed).
+/// Saves `model`'s parameters and `config` into `dir` (created if needed), with their
+/// checksums.
 pub fn save<M: Module + Clone, C: Serialize>(
     model: &M,
     config: &C,
     dir: &Path,
+) -> Result<(), CheckpointError> {
+    save_with(model, config, dir, &[])
+}
+
+/// [`save`] plus companion files (`(name, contents)`, e.g. a model card) that the checksums
+/// cover too, so [`Checkpointed::load`] refuses a checkpoint whose companions were edited.
+pub fn save_with<M: Module + Clone, C: Serialize>(
+    model: &M,
+    config: &C,
+    dir: &Path,
+    companions: &[(&str, &[u8])],
 ) -> Result<(), CheckpointError> {
     fs::create_dir_all(dir).map_err(|source| CheckpointError::Io {
         path: dir.to_path_buf(),
@@ -94,7 +210,13 @@ pub fn save<M: Module + Clone, C: Serialize>(
         path: dir.join(CONFIG_FILE),
         message: e.to_string(),
     })?;
-    write_atomic(&dir.join(CONFIG_FILE), &json)
+    write_atomic(&dir.join(CONFIG_FILE), &json)?;
+    let mut files = vec![MODEL_FILE, CONFIG_FILE];
+    for &(name, bytes) in companions {
+        write_atomic(&dir.join(name), bytes)?;
+        files.push(name);
+    }
+    write_checksums(dir, &files)
 }
 
 /// Reads the configuration of the checkpoint in `dir`.
@@ -143,10 +265,35 @@ pub trait Checkpointed: Module + Clone + Sized {
         save(self, config, dir)
     }
 
-    /// Loads a model saved with [`Checkpointed::save`], whatever its architecture.
+    /// [`Checkpointed::save`] plus companion files under the same checksums ([`save_with`]).
+    fn save_with(
+        &self,
+        config: &Self::Config,
+        dir: &Path,
+        companions: &[(&str, &[u8])],
+    ) -> Result<(), CheckpointError> {
+        save_with(self, config, dir, companions)
+    }
+
+    /// Loads a model saved with [`Checkpointed::save`], whatever its architecture, after
+    /// verifying the checksums of its files.
     fn load(dir: &Path, device: &Device) -> Result<(Self, Self::Config), CheckpointError> {
+        if !dir.join(CONFIG_FILE).is_file() {
+            // Say what is missing before complaining about checksums.
+            return Err(CheckpointError::Io {
+                path: dir.join(CONFIG_FILE),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file (not a molkd checkpoint directory?)",
+                ),
+            });
+        }
+        verify_checksums(dir, &[MODEL_FILE, CONFIG_FILE])?;
         let config: Self::Config = load_config(dir)?;
-        let model = load_parameters(Self::build(&config, device)?, dir)?;
+        // Whatever the fresh model would draw stays clear of other runs' seeded draws.
+        let model = molkd_graph::random::with_device_generator(|| {
+            load_parameters(Self::build(&config, device)?, dir)
+        })?;
         Ok((model, config))
     }
 }

@@ -1,8 +1,10 @@
-//! Inverted dropout drawing its masks through [`molkd_graph::random::dropout_mask`].
+//! Inverted dropout drawing its masks from the run's generator through
+//! [`molkd_graph::random::dropout_mask`].
 
 use burn::config::Config;
 use burn::module::{Flag, Module, Param};
 use burn::tensor::Tensor;
+use molkd_graph::random::Generator;
 
 use crate::error::{ModelError, Result};
 
@@ -17,9 +19,9 @@ pub struct DropoutConfig {
 /// `1 / (1 - prob)`; the identity at inference.
 ///
 /// Behaves like `burn::nn::Dropout` (active only on an autodiff device while its training flag
-/// is set, cleared by `Module::freeze`), but its masks come from
-/// [`molkd_graph::random::dropout_mask`], which is several times faster on the CPU backends
-/// and seeded by [`molkd_graph::random::seed`].
+/// is set, cleared by `Module::freeze`), but its masks come from the [`Generator`] passed to
+/// `forward` (the run's own, so a seed fixes the masks whatever else the process draws)
+/// through [`molkd_graph::random::dropout_mask`], several times faster on the CPU backends.
 #[derive(Module, Debug)]
 pub struct Dropout {
     /// Probability of zeroing an element.
@@ -45,13 +47,19 @@ impl DropoutConfig {
 }
 
 impl Dropout {
-    /// Shapes: `[..]` → same.
-    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
-        if !self.training.is_enabled() || !input.device().is_autodiff() || self.prob == 0.0 {
+    /// Shapes: `[..]` → same. Draws from `rng` only while training.
+    pub fn forward<const D: usize>(&self, input: Tensor<D>, rng: &mut Generator) -> Tensor<D> {
+        if !self.is_active(&input) {
             return input;
         }
         let mask =
-            molkd_graph::random::dropout_mask(input.dims(), 1.0 - self.prob, &input.device());
+            molkd_graph::random::dropout_mask(input.dims(), 1.0 - self.prob, &input.device(), rng);
         input * mask
+    }
+
+    /// Whether `forward` on `input` drops anything: training flag set, autodiff device,
+    /// non-zero probability.
+    fn is_active<const D: usize>(&self, input: &Tensor<D>) -> bool {
+        self.training.is_enabled() && input.device().is_autodiff() && self.prob > 0.0
     }
 }

@@ -6,6 +6,7 @@ use burn::module::Module;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
+use molkd_graph::random::Generator;
 use serde::{Deserialize, Serialize};
 
 use crate::conv::{Conv, ConvKind, check_stack, init_stack};
@@ -113,17 +114,18 @@ impl GnnEncoder {
         check_stack(&self.atom_embedding, &self.layers, batch)
     }
 
-    /// Node representations. Call [`GnnEncoder::check`] first on untrusted batches.
+    /// Node representations. Call [`GnnEncoder::check`] first on untrusted batches. Dropout
+    /// draws from `rng` while training (the run's generator); at inference nothing is drawn.
     ///
     /// Shapes: batch of `N` atoms → `[N, output_dim]`.
-    pub fn forward(&self, batch: &GraphBatch) -> Tensor<2> {
+    pub fn forward(&self, batch: &GraphBatch, rng: &mut Generator) -> Tensor<2> {
         let last = self.layers.len() - 1;
         let mut h = vec![self.atom_embedding.forward(batch.atom_features.clone())]; // [N, d]
         for (l, (layer, norm)) in self.layers.iter().zip(&self.norms).enumerate() {
             let x = norm.forward(layer.forward(h[l].clone(), batch));
             // pretrain-gnns: no ReLU after the last layer, so JK-last keeps signed features.
             let x = if l == last { x } else { relu(x) };
-            h.push(self.dropout.forward(x));
+            h.push(self.dropout.forward(x, rng));
         }
         match self.jk {
             JumpingKnowledge::Last => h.pop().expect("at least one layer"),

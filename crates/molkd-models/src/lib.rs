@@ -23,7 +23,7 @@
 //!     .with_d_model(16);
 //! let model = StudentModelConfig::new(encoder, 3).init(&device).unwrap();
 //! model.check(&batch).unwrap();
-//! assert_eq!(model.forward(&batch).predictions.dims(), [2, 3]);
+//! assert_eq!(model.infer(&batch).predictions.dims(), [2, 3]);
 //! ```
 
 pub mod checkpoint;

@@ -6,6 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
+use molkd_graph::random::Generator;
 
 use crate::encoder::{GnnEncoder, GnnEncoderConfig};
 use crate::error::{ModelError, Result};
@@ -97,8 +98,11 @@ impl StudentModel {
     }
 
     /// Shapes: batch of `G` molecules → `[G, num_tasks]` predictions and `[G, d]` embeddings.
-    pub fn forward(&self, batch: &GraphBatch) -> StudentOutput {
-        let nodes = self.encoder.forward(batch); // [N, d]
+    ///
+    /// While training (autodiff device, training flags set) dropout draws from `rng`, the
+    /// run's generator; at inference nothing is drawn ([`StudentModel::infer`]).
+    pub fn forward(&self, batch: &GraphBatch, rng: &mut Generator) -> StudentOutput {
+        let nodes = self.encoder.forward(batch, rng); // [N, d]
         let graph_embedding = self.readout.forward(nodes, batch); // [G, d]
         let predictions = self.head.forward(graph_embedding.clone()); // [G, T]
         let projection = self
@@ -110,5 +114,12 @@ impl StudentModel {
             predictions,
             projection,
         }
+    }
+
+    /// [`StudentModel::forward`] for inference, where nothing random is drawn: on a
+    /// non-autodiff device or a `valid()` copy.
+    pub fn infer(&self, batch: &GraphBatch) -> StudentOutput {
+        // Unused: dropout is off at inference.
+        self.forward(batch, &mut Generator::new(0))
     }
 }

@@ -1,11 +1,13 @@
 //! `CategoricalEmbedding::scatter_sum` equals embedding every edge and scattering, values and
-//! gradients; `Dropout` masks are seeded, unbiased and off at inference.
+//! gradients; `Dropout` masks are seeded, unbiased and off at inference; concurrent runs draw
+//! what they would alone.
 
 #![allow(deprecated)] // Device::ndarray: still a supported backend here
 
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData, Tolerance};
 use molkd_graph::message_passing::scatter_sum;
+use molkd_graph::random::{Generator, init_seeded};
 use molkd_models::{CategoricalEmbeddingConfig, DropoutConfig};
 
 fn int2(rows: Vec<[i64; 2]>, device: &Device) -> Tensor<2, Int> {
@@ -63,19 +65,24 @@ fn dropout_is_seeded_unbiased_and_off_at_inference() {
     for device in [Device::flex().autodiff(), Device::ndarray().autodiff()] {
         let dropout = DropoutConfig::new(0.5).init().expect("dropout");
         let x = Tensor::<2>::ones([200, 300], &device);
-        molkd_graph::random::seed(&device, 3);
-        let a = dropout.forward(x.clone());
-        molkd_graph::random::seed(&device, 3);
-        let b = dropout.forward(x.clone());
+        let a = dropout.forward(x.clone(), &mut Generator::new(3));
+        let b = dropout.forward(x.clone(), &mut Generator::new(3));
         assert_eq!(
             a.try_to_vec_as::<f32>().expect("a"),
             b.try_to_vec_as::<f32>().expect("b"),
             "same seed, same mask"
         );
-        let c = dropout.forward(x.clone());
+        let mut rng = Generator::new(3);
+        let first = dropout.forward(x.clone(), &mut rng);
+        let second = dropout.forward(x.clone(), &mut rng);
+        assert_eq!(
+            first.try_to_vec_as::<f32>().expect("first"),
+            a.try_to_vec_as::<f32>().expect("a")
+        );
         assert_ne!(
-            a.try_to_vec_as::<f32>().expect("a"),
-            c.try_to_vec_as::<f32>().expect("c")
+            first.try_to_vec_as::<f32>().expect("first"),
+            second.try_to_vec_as::<f32>().expect("second"),
+            "a generator moves on"
         );
         // Kept elements are scaled by 2; the mean stays ~1 (60,000 draws: σ ≈ 0.004).
         let mean = a.clone().mean().into_scalar::<f32>();
@@ -84,12 +91,75 @@ fn dropout_is_seeded_unbiased_and_off_at_inference() {
         assert!(values.iter().all(|&v| v == 0.0 || v == 2.0));
         // Inference: a validation copy, or a plain device, leaves the input alone.
         let valid = dropout.valid();
-        let y = valid.forward(Tensor::<2>::ones(
-            [10, 10],
-            &device.clone().without_autodiff(),
-        ));
+        let y = valid.forward(
+            Tensor::<2>::ones([10, 10], &device.clone().without_autodiff()),
+            &mut rng,
+        );
         assert_eq!(y.sum().into_scalar::<f32>(), 100.0);
     }
     assert!(DropoutConfig::new(1.0).init().is_err());
     assert!(DropoutConfig::new(-0.1).init().is_err());
+}
+
+/// Each run owns its generator: threads that seed and draw at the same time still get exactly
+/// what they would alone (with one process-wide generator they took each other's draws).
+#[test]
+fn concurrent_runs_draw_what_they_would_alone() {
+    let device = Device::flex().autodiff();
+    let dropout = DropoutConfig::new(0.5).init().expect("dropout");
+    let draws = |seed: u64| -> Vec<Vec<f32>> {
+        let mut rng = Generator::new(seed);
+        (0..50)
+            .map(|_| {
+                let x = Tensor::<2>::ones([32, 64], &device);
+                dropout
+                    .forward(x, &mut rng)
+                    .try_to_vec_as::<f32>()
+                    .expect("mask")
+            })
+            .collect()
+    };
+    let alone = draws(11);
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    draws(11)
+                })
+            })
+            .collect();
+        for run in runs {
+            assert!(
+                run.join().expect("thread") == alone,
+                "a concurrent run drew differently"
+            );
+        }
+    });
+    // Parameter initialisation: burn's device generator is global, so molkd seeds and draws
+    // it under one lock.
+    let config = CategoricalEmbeddingConfig::new(vec![50, 7], 64);
+    let init = || {
+        init_seeded(&device, 5, || Ok::<_, ()>(config.init(&device)))
+            .expect("init")
+            .weight
+            .val()
+            .try_to_vec_as::<f32>()
+            .expect("weights")
+    };
+    let alone = init();
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| (0..20).map(|_| init()).collect::<Vec<_>>()))
+            .collect();
+        for run in runs {
+            for weights in run.join().expect("thread") {
+                assert!(
+                    weights == alone,
+                    "a concurrent initialisation drew differently"
+                );
+            }
+        }
+    });
 }

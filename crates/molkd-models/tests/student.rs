@@ -5,6 +5,7 @@ use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::tensor::Gradients;
 use burn::tensor::{Device, Tensor};
 use molkd_graph::featurize::pretrain_gnns_vocab::SELF_LOOP_BOND;
+use molkd_graph::random::Generator;
 use molkd_graph::{Collate, Featurizer, GraphBatch, OgbFeaturizer, PretrainGnnFeaturizer};
 use molkd_models::{
     CheckpointError, Checkpointed, Conv, ConvKind, GinConvConfig, GnnEncoderConfig,
@@ -103,7 +104,11 @@ fn shapes_for_every_jk_and_readout() {
     ] {
         let encoder = encoder_config(3, 8).with_jk(jk).init(&device).unwrap();
         assert_eq!(encoder.output_dim(), width);
-        assert_eq!(encoder.forward(&b).dims(), [b.num_nodes(), width], "{jk:?}");
+        assert_eq!(
+            encoder.forward(&b, &mut Generator::new(0)).dims(),
+            [b.num_nodes(), width],
+            "{jk:?}"
+        );
         for (kind, conv) in READOUTS.into_iter().flat_map(|k| ALL_CONVS.map(|c| (k, c))) {
             let model =
                 StudentModelConfig::new(encoder_config(3, 8).with_jk(jk).with_conv(conv), 5)
@@ -111,7 +116,7 @@ fn shapes_for_every_jk_and_readout() {
                     .with_projection_dim(Some(6))
                     .init(&device)
                     .unwrap();
-            let out = model.forward(&b);
+            let out = model.forward(&b, &mut Generator::new(0));
             assert_eq!(out.graph_embedding.dims(), [3, width], "{conv:?}");
             assert_eq!(out.predictions.dims(), [3, 5]);
             assert_eq!(out.projection.unwrap().dims(), [3, 6]);
@@ -133,8 +138,8 @@ fn embeddings_are_invariant_to_atom_order() {
             .init(&device)
             .unwrap();
         let (ea, eb) = (
-            host(model.forward(&a).graph_embedding),
-            host(model.forward(&b).graph_embedding),
+            host(model.infer(&a).graph_embedding),
+            host(model.infer(&b).graph_embedding),
         );
         for (x, y) in ea.iter().zip(&eb) {
             assert!((x - y).abs() < 1e-4, "{conv:?} {kind:?}: {x} vs {y}");
@@ -234,7 +239,7 @@ fn gradient_reaches_every_parameter() {
             .with_projection_dim(Some(4))
             .init(&device)
             .unwrap();
-        let out = model.forward(&b);
+        let out = model.forward(&b, &mut Generator::new(0));
         // A loss that is not invariant to any parameter (BatchNorm's β shifts every graph).
         let w = Tensor::<2>::from_data(
             burn::tensor::TensorData::new(
@@ -353,7 +358,7 @@ fn saved_and_reloaded_models_give_bit_identical_outputs() {
         model.save(&config, &dir).unwrap();
         let (loaded, loaded_config) = StudentModel::load(&dir, &device).unwrap();
         assert_eq!(loaded_config.encoder.conv, *conv);
-        let (a, b2) = (model.forward(&b), loaded.forward(&b));
+        let (a, b2) = (model.infer(&b), loaded.infer(&b));
         assert_eq!(
             a.predictions.into_data().try_to_vec_as::<f32>().unwrap(),
             b2.predictions.into_data().try_to_vec_as::<f32>().unwrap(),
@@ -382,16 +387,28 @@ fn checkpoints_of_another_architecture_or_corrupt_are_errors() {
     let wide = StudentModelConfig::new(encoder_config(2, 16), 3);
     let err = checkpoint::load_parameters(wide.init(&device).unwrap(), &dir).unwrap_err();
     assert!(matches!(err, CheckpointError::Record { .. }), "{err}");
-    // Truncated parameter file.
+    // A configuration that does not describe the parameters, saved as a valid checkpoint.
+    let mismatched = tmp.path().join("mismatched");
+    gin.init(&device).unwrap().save(&wide, &mismatched).unwrap();
+    let err = StudentModel::load(&mismatched, &device).unwrap_err();
+    assert!(matches!(err, CheckpointError::Record { .. }), "{err}");
+    // Truncated parameter file: its checksum no longer matches.
     let bytes = std::fs::read(dir.join(checkpoint::MODEL_FILE)).unwrap();
     std::fs::write(dir.join(checkpoint::MODEL_FILE), &bytes[..bytes.len() / 2]).unwrap();
     let err = StudentModel::load(&dir, &device).unwrap_err();
-    assert!(matches!(err, CheckpointError::Record { .. }), "{err}");
-    // Garbage configuration, missing directory.
+    assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err}");
+    std::fs::write(dir.join(checkpoint::MODEL_FILE), &bytes).unwrap();
+    StudentModel::load(&dir, &device).expect("restored");
+    // Garbage configuration, missing checksums, missing directory.
     std::fs::write(dir.join(checkpoint::CONFIG_FILE), "{ not json").unwrap();
     assert!(matches!(
         StudentModel::load(&dir, &device),
-        Err(CheckpointError::Config { .. })
+        Err(CheckpointError::Corrupt { .. })
+    ));
+    std::fs::remove_file(dir.join(checkpoint::CHECKSUMS_FILE)).unwrap();
+    assert!(matches!(
+        StudentModel::load(&dir, &device),
+        Err(CheckpointError::Checksums { .. })
     ));
     assert!(matches!(
         StudentModel::load(&tmp.path().join("missing"), &device),

@@ -33,9 +33,9 @@ pub enum TrainError {
     /// A data set file is not where it should be.
     #[error("dataset file `{file}` not found under {dir} (looked in {dir}/moleculenet and {dir})")]
     DatasetFileNotFound { file: String, dir: PathBuf },
-    /// A data set has no usable rows.
-    #[error("{0}: no usable rows")]
-    Empty(PathBuf),
+    /// A data set has no usable rows; `detail` says what was skipped and why.
+    #[error("{path}: no usable rows: {detail}")]
+    NoUsableRows { path: PathBuf, detail: String },
     /// Invalid arguments (split fractions, ...).
     #[error("{0}")]
     Invalid(String),

@@ -7,54 +7,154 @@ use molkd_graph::{FeatureScheme, MolGraph};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::data::table::{open_text, read_table};
+use crate::data::table::{Table, open_text};
 use crate::error::{Result, TrainError};
+use crate::output::write_output;
 
 /// What a featurisation run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FeaturizeReport {
-    /// Molecules written (with features or with an error).
+    /// Output objects written: one per input row, with features or with an error.
     pub molecules: usize,
     /// Of those, how many carry an error.
     pub errors: usize,
-    /// Blank input lines / empty SMILES cells skipped (no output object).
+    /// Blank lines of a SMILES file skipped (no output object: they are no rows).
     pub empty_skipped: usize,
 }
 
-/// Input molecules: one SMILES per line (first whitespace-separated token; the rest, e.g. a
-/// name, is ignored), or the column `smiles_column` of a CSV. Gzip input is accepted.
-pub fn read_smiles(input: &Path, smiles_column: Option<&str>) -> Result<(Vec<String>, usize)> {
-    let mut smiles = Vec::new();
-    let mut empty = 0usize;
-    match smiles_column {
-        Some(column) => {
-            let table = read_table(input, b',')?;
-            let c = table.column(column)?;
-            for record in &table.records {
-                match record[c].trim() {
-                    "" => empty += 1,
-                    s => smiles.push(s.to_string()),
-                }
-            }
-        }
-        None => {
-            let reader = BufReader::new(open_text(input)?);
-            for (n, line) in reader.lines().enumerate() {
-                let line = line.map_err(|e| TrainError::Csv {
-                    path: input.to_path_buf(),
-                    message: format!(
-                        "read failed at line {} (truncated or corrupt file?): {e}",
-                        n + 1
-                    ),
-                })?;
-                match line.split_whitespace().next() {
-                    None => empty += 1,
-                    Some(s) => smiles.push(s.to_string()),
-                }
-            }
+/// One input row: its SMILES, or why it has none usable (empty cell, wrong field count,
+/// bytes that are not UTF-8). Every row of the input is one of these, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputMolecule {
+    /// The SMILES text (for a bad row, what could be read of it; may be empty).
+    pub smiles: String,
+    /// Why the row has no usable SMILES.
+    pub error: Option<String>,
+}
+
+impl InputMolecule {
+    fn ok(smiles: String) -> Self {
+        Self {
+            smiles,
+            error: None,
         }
     }
-    Ok((smiles, empty))
+
+    fn bad(smiles: String, error: String) -> Self {
+        Self {
+            smiles,
+            error: Some(error),
+        }
+    }
+}
+
+/// The input rows of `input`: one SMILES per line (first whitespace-separated token; the
+/// rest, e.g. a name, is ignored; blank lines are no rows and are counted), or the column
+/// `smiles_column` of a CSV (every data row is a row, blank lines are not). Gzip and xz input
+/// are accepted, and a UTF-8 byte-order mark at the start is skipped. Rows that cannot give a
+/// SMILES keep their place with an error, so outputs can have one row per input row.
+pub fn read_molecules(
+    input: &Path,
+    smiles_column: Option<&str>,
+) -> Result<(Vec<InputMolecule>, usize)> {
+    match smiles_column {
+        Some(column) => read_csv_column(input, column).map(|rows| (rows, 0)),
+        None => read_smiles_lines(input),
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn read_smiles_lines(input: &Path) -> Result<(Vec<InputMolecule>, usize)> {
+    let mut reader = BufReader::new(open_text(input)?);
+    let (mut rows, mut empty) = (Vec::new(), 0usize);
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| TrainError::Csv {
+                path: input.to_path_buf(),
+                message: format!("read failed at line {n} (truncated or corrupt file?): {e}"),
+            })?;
+        if read == 0 {
+            break;
+        }
+        let mut bytes = line.as_slice();
+        if n == 1 {
+            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        }
+        let token = bytes
+            .split(|b| b.is_ascii_whitespace())
+            .find(|t| !t.is_empty());
+        match token {
+            None => empty += 1,
+            Some(token) => rows.push(match std::str::from_utf8(token) {
+                Ok(s) => InputMolecule::ok(s.to_string()),
+                Err(_) => InputMolecule::bad(
+                    String::from_utf8_lossy(token).into_owned(),
+                    format!("line {n}: not valid UTF-8"),
+                ),
+            }),
+        }
+    }
+    Ok((rows, empty))
+}
+
+fn read_csv_column(input: &Path, column: &str) -> Result<Vec<InputMolecule>> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(open_text(input)?);
+    let csv_error = |e: csv::Error| TrainError::Csv {
+        path: input.to_path_buf(),
+        message: format!("read failed (truncated or corrupt file?): {e}"),
+    };
+    let header: Vec<String> = csv
+        .byte_headers()
+        .map_err(csv_error)?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.strip_prefix(BOM).unwrap_or(h)
+            } else {
+                h
+            };
+            String::from_utf8_lossy(h).trim().to_string()
+        })
+        .collect();
+    let table = Table::from_header(input, header);
+    let c = table.column(column)?;
+    let width = table.header.len();
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while csv.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+            continue; // a blank line, not a row
+        }
+        let row = rows.len();
+        let cell = record.get(c).unwrap_or_default();
+        let text = String::from_utf8_lossy(cell).trim().to_string();
+        let error = if record.len() != width {
+            Some(format!(
+                "row {row} (line {line}): {} fields, the header has {width}",
+                record.len()
+            ))
+        } else if std::str::from_utf8(cell).is_err() {
+            Some(format!("row {row} (line {line}): not valid UTF-8"))
+        } else if text.is_empty() {
+            Some(format!("row {row} (line {line}): empty SMILES cell"))
+        } else {
+            None
+        };
+        rows.push(match error {
+            None => InputMolecule::ok(text),
+            Some(e) => InputMolecule::bad(text, e),
+        });
+    }
+    Ok(rows)
 }
 
 /// One JSON line: `{"smiles", "atoms", "bonds"}` or `{"smiles", "error"}`; each bond once as
@@ -90,14 +190,15 @@ pub fn graph_json(smiles: &str, graph: std::result::Result<&MolGraph, &str>) -> 
     json.unwrap_or_else(|e| format!("{{\"error\":\"serialisation failed: {e}\"}}"))
 }
 
-/// Featurises `input` with `scheme` and writes JSON lines to `output`, in input order.
+/// Featurises `input` with `scheme` and writes JSON lines to `output`, one per input row in
+/// input order (rows without a usable SMILES get `{"smiles", "error"}` too).
 pub fn featurize_to_jsonl(
     input: &Path,
     smiles_column: Option<&str>,
     scheme: FeatureScheme,
     output: &mut dyn Write,
 ) -> Result<FeaturizeReport> {
-    let (smiles, empty_skipped) = read_smiles(input, smiles_column)?;
+    let (molecules, empty_skipped) = read_molecules(input, smiles_column)?;
     let featurizer = scheme.featurizer();
     let mut report = FeaturizeReport {
         empty_skipped,
@@ -108,12 +209,15 @@ pub fn featurize_to_jsonl(
         source,
     };
     // Chunks bound memory on large files while keeping every core busy.
-    for chunk in smiles.chunks(8192) {
+    for chunk in molecules.chunks(8192) {
         let lines: Vec<(bool, String)> = chunk
             .par_iter()
-            .map(|s| match featurizer.featurize(s) {
-                Ok(g) => (true, graph_json(s, Ok(&g))),
-                Err(e) => (false, graph_json(s, Err(&e.to_string()))),
+            .map(|m| match &m.error {
+                Some(e) => (false, graph_json(&m.smiles, Err(e))),
+                None => match featurizer.featurize(&m.smiles) {
+                    Ok(g) => (true, graph_json(&m.smiles, Ok(&g))),
+                    Err(e) => (false, graph_json(&m.smiles, Err(&e.to_string()))),
+                },
             })
             .collect();
         for (ok, line) in lines {
@@ -125,4 +229,17 @@ pub fn featurize_to_jsonl(
     }
     output.flush().map_err(io)?;
     Ok(report)
+}
+
+/// `molkd featurize`: [`featurize_to_jsonl`] into the file `output`, written atomically (an
+/// existing output is replaced only once the new one is complete) and never over `input`.
+pub fn featurize_file(
+    input: &Path,
+    smiles_column: Option<&str>,
+    scheme: FeatureScheme,
+    output: &Path,
+) -> Result<FeaturizeReport> {
+    write_output(output, &[input], |out| {
+        featurize_to_jsonl(input, smiles_column, scheme, out)
+    })
 }

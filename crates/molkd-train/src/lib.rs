@@ -13,6 +13,7 @@ pub mod finetune;
 mod fmt;
 pub mod metrics;
 pub mod optim;
+pub mod output;
 pub mod pretrain;
 pub mod progress;
 pub mod run_dir;

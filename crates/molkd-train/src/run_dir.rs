@@ -9,9 +9,16 @@
 //!     model.bpk config.json      (molkd_models::Checkpointed)
 //!     optimizer.bpk              (burn ModuleOptimizer record)
 //!     state.json                 (epoch, seed, history: what the loop needs to go on)
+//!   identity.json          the run's settings and data fingerprint (`--resume` checks them)
 //! ```
+//!
+//! A job's output directory (`molkd train --out DIR`) is held through [`OutputDir`]: one
+//! process at a time, and never over an earlier run's files unless asked to resume or replace
+//! them.
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
@@ -24,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, TrainError};
 
 const LATEST: &str = "latest.json";
+const IDENTITY: &str = "identity.json";
 const OPTIMIZER: &str = "optimizer.bpk";
 const STATE: &str = "state.json";
 
@@ -66,6 +74,11 @@ impl RunDir {
         Ok(Self { root })
     }
 
+    /// Uses `root`, creating it only when something is written there.
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
     /// The run's directory.
     pub fn path(&self) -> &Path {
         &self.root
@@ -81,6 +94,7 @@ impl RunDir {
         optimizer: &ModuleOptimizer,
         state: &S,
     ) -> Result<()> {
+        fs::create_dir_all(&self.root).map_err(io(&self.root))?;
         let name = format!("epoch-{epoch:04}");
         let dir = self.root.join(&name);
         if dir.exists() {
@@ -152,6 +166,252 @@ impl RunDir {
             optimizer,
             state,
         }))
+    }
+}
+
+/// What identifies a run: its settings and a fingerprint of its data, by name (the flag
+/// names of the CLI where there are any). `--resume` continues a run only with the same
+/// identity, so one history never mixes two runs. Settings that may change between sessions
+/// (epochs to run, device) are left out by the jobs that build it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunIdentity(BTreeMap<String, serde_json::Value>);
+
+impl RunIdentity {
+    /// An empty identity.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds setting `name` with `value` (anything serialisable).
+    pub fn with(mut self, name: &str, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        self.0.insert(name.to_string(), value);
+        self
+    }
+
+    /// Adds every leaf of `value` (a configuration struct) as `prefix.path.to.leaf`, except
+    /// the leaves whose path is in `except`.
+    pub fn with_fields(mut self, prefix: &str, value: impl Serialize, except: &[&str]) -> Self {
+        fn walk(
+            out: &mut BTreeMap<String, serde_json::Value>,
+            path: String,
+            value: serde_json::Value,
+            except: &[&str],
+        ) {
+            if except.contains(&path.as_str()) {
+                return;
+            }
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        walk(out, format!("{path}.{k}"), v, except);
+                    }
+                }
+                leaf => {
+                    out.insert(path, leaf);
+                }
+            }
+        }
+        let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        walk(&mut self.0, prefix.to_string(), value, except);
+        self
+    }
+
+    /// The first setting that differs from `earlier`, as `(name, earlier, now)`.
+    pub fn first_difference(&self, earlier: &RunIdentity) -> Option<(String, String, String)> {
+        let show = |v: Option<&serde_json::Value>| v.map_or("(none)".into(), |v| v.to_string());
+        let names: std::collections::BTreeSet<&String> =
+            self.0.keys().chain(earlier.0.keys()).collect();
+        names.into_iter().find_map(|name| {
+            let (was, now) = (earlier.0.get(name), self.0.get(name));
+            (was != now).then(|| (name.clone(), show(was), show(now)))
+        })
+    }
+}
+
+/// SHA-256 fingerprint of a data set's content, fed piece by piece (e.g. each molecule's SMILES
+/// and labels): two runs on the same rows agree, any changed row or label changes it.
+#[derive(Default)]
+pub struct Fingerprint(sha2::Sha256);
+
+impl Fingerprint {
+    /// An empty fingerprint.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one piece (length-prefixed, so pieces cannot run into each other).
+    pub fn add(&mut self, bytes: &[u8]) -> &mut Self {
+        use sha2::Digest;
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    /// The fingerprint as lowercase hex.
+    pub fn finish(self) -> String {
+        use sha2::Digest;
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl RunDir {
+    /// Checks `identity` against the run's, without writing anything: a run with checkpoints
+    /// continues only with the same identity (the error names the first setting that
+    /// differs); a run without is free to start.
+    pub fn check_identity(&self, identity: &RunIdentity) -> Result<()> {
+        if self.latest_epoch()?.is_none() {
+            return Ok(());
+        }
+        let path = self.root.join(IDENTITY);
+        if !path.is_file() {
+            return Err(TrainError::Invalid(format!(
+                "cannot resume {}: it has no {IDENTITY} (made by an older molkd), so its \
+                 settings cannot be checked; start a new run",
+                self.root.display()
+            )));
+        }
+        let earlier: RunIdentity = read_json(&path)?;
+        match identity.first_difference(&earlier) {
+            Some((name, was, now)) => Err(TrainError::Invalid(format!(
+                "cannot resume {}: `{name}` was {was} in that run and is {now} now; resume \
+                 with the same settings and data, or start a new run",
+                self.root.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// [`RunDir::check_identity`], then records `identity` for a run that has no checkpoint
+    /// yet (call it once the run is about to start).
+    pub fn claim(&self, identity: &RunIdentity) -> Result<()> {
+        self.check_identity(identity)?;
+        if self.latest_epoch()?.is_none() {
+            fs::create_dir_all(&self.root).map_err(io(&self.root))?;
+            write_json(&self.root.join(IDENTITY), identity)?;
+        }
+        Ok(())
+    }
+}
+
+/// File that holds a job's output directory (`DIR/.molkd.lock`).
+pub const LOCK_FILE: &str = ".molkd.lock";
+
+/// What to do with the outputs of an earlier run in a job's output directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingRun {
+    /// Refuse a directory that holds anything (the default).
+    Refuse,
+    /// Continue the run in it (`--resume`).
+    Resume,
+    /// Remove its outputs first (`--overwrite`); other files are left alone.
+    Overwrite,
+}
+
+/// A job's output directory, held by this process: an advisory lock on `DIR/.molkd.lock`,
+/// released when this value drops or the process ends, even by a crash. Opening it refuses a
+/// directory in use by another process (naming it) and, unless told to resume or overwrite, a
+/// directory that holds anything.
+#[derive(Debug)]
+pub struct OutputDir {
+    root: PathBuf,
+    // Held for the lock.
+    _lock: fs::File,
+}
+
+impl OutputDir {
+    /// Creates (if needed) and locks `root`. `outputs` names the files and folders the job
+    /// writes there, which [`ExistingRun::Overwrite`] removes.
+    pub fn open(root: &Path, existing: ExistingRun, outputs: &[&str]) -> Result<Self> {
+        fs::create_dir_all(root).map_err(io(root))?;
+        let lock_path = root.join(LOCK_FILE);
+        let mut lock = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = lock.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(TrainError::Invalid(format!(
+                    "{} is in use by process {}: wait for it to finish, or choose another \
+                     output directory",
+                    root.display(),
+                    if holder.is_empty() {
+                        "(unknown)"
+                    } else {
+                        holder
+                    }
+                )));
+            }
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(TrainError::Io {
+                    path: lock_path,
+                    source,
+                });
+            }
+        }
+        let pid = std::process::id().to_string();
+        lock.set_len(0)
+            .and_then(|()| lock.rewind())
+            .and_then(|()| lock.write_all(pid.as_bytes()))
+            .and_then(|()| lock.flush())
+            .map_err(io(&lock_path))?;
+        let mut present = Vec::new();
+        for entry in fs::read_dir(root).map_err(io(root))? {
+            let name = entry.map_err(io(root))?.file_name();
+            if name != LOCK_FILE {
+                present.push(name.to_string_lossy().into_owned());
+            }
+        }
+        present.sort();
+        match existing {
+            ExistingRun::Resume => {}
+            ExistingRun::Refuse if !present.is_empty() => {
+                let shown: Vec<&str> = present.iter().take(6).map(String::as_str).collect();
+                return Err(TrainError::Invalid(format!(
+                    "{} is not empty (it holds {}{}): pass --resume to continue the run in it, \
+                     --overwrite to replace its outputs, or choose another directory",
+                    root.display(),
+                    shown.join(", "),
+                    if present.len() > shown.len() {
+                        ", ..."
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            ExistingRun::Refuse => {}
+            ExistingRun::Overwrite => {
+                for name in outputs.iter().filter(|n| present.iter().any(|p| p == *n)) {
+                    let path = root.join(name);
+                    let removed = if path.is_dir() {
+                        fs::remove_dir_all(&path)
+                    } else {
+                        fs::remove_file(&path)
+                    };
+                    removed.map_err(io(&path))?;
+                }
+            }
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.root
     }
 }
 

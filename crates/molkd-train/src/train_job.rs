@@ -3,10 +3,14 @@
 //!
 //! ```text
 //! OUT/
-//!   model/   model.bpk config.json card.json   (best-validation student + how to use it)
-//!   run/     per-epoch checkpoints (--resume continues from them)
+//!   model/   model.bpk config.json card.json checksums.json   (best-validation student)
+//!   run/     per-epoch checkpoints and the run's identity (--resume continues from them)
+//!   split.json   data-row numbers of the train / valid / test molecules
 //!   report.json  learning_curve.svg
 //! ```
+//!
+//! `OUT` is locked while a job runs, and a non-empty `OUT` is refused unless the job resumes
+//! or overwrites the run in it ([`ExistingRun`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -20,16 +24,29 @@ use serde::{Deserialize, Serialize};
 use crate::curves::{Curve, write_learning_curves};
 use crate::data::{CsvSpec, TaskType};
 use crate::error::{Result, TrainError};
-use crate::featurize_file::read_smiles;
+use crate::featurize_file::read_molecules;
 use crate::finetune::{
-    FinetuneConfig, FinetuneEpoch, RunOutcome, TargetScaler, TaskMetric, finetune_student, predict,
-    student_collate,
+    FinetuneConfig, FinetuneEpoch, RunOutcome, TargetScaler, TaskMetric, check_trainable,
+    finetune_student, predict, student_collate,
 };
-use crate::run_dir::{RunDir, read_json, run_seconds, write_json};
+use crate::output::{spreadsheet_safe, write_output};
+use crate::run_dir::{
+    ExistingRun, OutputDir, RunDir, RunIdentity, read_json, run_seconds, write_json,
+};
 use crate::split::{SplitFractions, SplitKind};
 
 /// File of the model card inside `OUT/model`.
 pub const CARD_FILE: &str = "card.json";
+/// File of the split inside `OUT`.
+pub const SPLIT_FILE: &str = "split.json";
+/// What `train` writes into `OUT` (and `--overwrite` removes).
+pub const TRAIN_OUTPUTS: [&str; 5] = [
+    "model",
+    "run",
+    SPLIT_FILE,
+    "report.json",
+    "learning_curve.svg",
+];
 
 /// A training job on a user CSV.
 #[derive(Debug, Clone)]
@@ -52,8 +69,8 @@ pub struct TrainJob {
     pub teacher: Option<PathBuf>,
     /// Output directory.
     pub out: PathBuf,
-    /// Continue from `OUT/run`.
-    pub resume: bool,
+    /// What to do with an earlier run in `out`: refuse it, resume it, or overwrite it.
+    pub existing: ExistingRun,
 }
 
 /// What a saved model needs besides its parameters to predict: `OUT/model/card.json`.
@@ -103,19 +120,52 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
     if job.targets.is_empty() {
         return Err(TrainError::Invalid("no target columns given".into()));
     }
+    if let Some(t) = job
+        .targets
+        .iter()
+        .enumerate()
+        .find_map(|(i, t)| job.targets[..i].contains(t).then_some(t))
+    {
+        return Err(TrainError::Invalid(format!(
+            "target `{t}` is named twice in --targets"
+        )));
+    }
+    // A missing or unreadable input fails before the output directory is touched.
+    crate::data::table::open_text(&job.csv)?;
+    let out = OutputDir::open(&job.out, job.existing, &TRAIN_OUTPUTS)?;
     let featurizer = job.scheme.featurizer();
     let data = CsvSpec::new(&job.smiles_column, job.targets.iter().cloned())
         .task_type(job.task_type)
         .load(&job.csv, featurizer)?;
     eprintln!("{}", data.skip_report());
+    let teacher_checkpoint = job
+        .teacher
+        .as_deref()
+        .map(molkd_models::checkpoint::checkpoint_fingerprint)
+        .transpose()?;
+    // Everything that fixes the run except how long it goes on: `--resume` must not mix two
+    // runs in one history. Checked before any other work, recorded once the run starts.
+    let identity = RunIdentity::new()
+        .with("data", data.fingerprint())
+        .with("smiles-column", &job.smiles_column)
+        .with("targets", &job.targets)
+        .with("task", job.task_type)
+        .with("scheme", job.scheme)
+        .with("split", job.split)
+        .with("teacher", teacher_checkpoint)
+        .with_fields("config", &job.config, &["config.optim.epochs"]);
+    let run = RunDir::at(out.path().join("run"));
+    run.check_identity(&identity)?;
     let split = job.split.split(
         &data.smiles,
         SplitFractions::default(),
         job.config.optim.seed,
     )?;
+    check_trainable(&data, &split, &job.split.to_string())?;
     let mut config = job.config.clone();
     let teacher = config.fit_to(&data, job.scheme, job.teacher.as_deref(), device)?;
-    let run = RunDir::create(job.out.join("run"))?;
+    run.claim(&identity)?;
+    write_json(&out.path().join(SPLIT_FILE), &split.map(&data.rows))?;
     let start = Instant::now();
     let done = finetune_student(
         &config,
@@ -125,11 +175,10 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         teacher.as_ref(),
         device,
         Some(&run),
-        job.resume,
+        job.existing == ExistingRun::Resume,
     )?;
     let process_seconds = start.elapsed().as_secs_f64();
-    let model_dir = job.out.join("model");
-    done.best.save(&config.model, &model_dir)?;
+    let model_dir = out.path().join("model");
     let card = ModelCard {
         scheme: job.scheme,
         task_type: data.task_type,
@@ -137,7 +186,12 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         smiles_column: job.smiles_column.clone(),
         scaler: done.state.scaler.clone(),
     };
-    write_json(&model_dir.join(CARD_FILE), &card)?;
+    let card_json = serde_json::to_vec_pretty(&card).map_err(|e| TrainError::Checkpoint {
+        path: model_dir.join(CARD_FILE),
+        message: e.to_string(),
+    })?;
+    done.best
+        .save_with(&config.model, &model_dir, &[(CARD_FILE, &card_json)])?;
     let state = done.state;
     let seconds = run_seconds(state.history.iter().map(|e| e.seconds)).unwrap_or(process_seconds);
     let curve = |label: &str, emphasis: bool, get: fn(&FinetuneEpoch) -> Option<f64>| Curve {
@@ -156,7 +210,7 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
     ];
     if curves.iter().any(|c| !c.points.is_empty()) {
         write_learning_curves(
-            &job.out.join("learning_curve.svg"),
+            &out.path().join("learning_curve.svg"),
             &data.name,
             done.metric.name(),
             &curves,
@@ -173,16 +227,17 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         seconds,
         process_seconds: Some(process_seconds),
     };
-    write_json(&job.out.join("report.json"), &report)?;
+    write_json(&out.path().join("report.json"), &report)?;
     Ok(report)
 }
 
 /// What `predict` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PredictReport {
-    /// Molecules written.
+    /// Rows written: one per input row.
     pub molecules: usize,
-    /// Of those, how many could not be featurised (empty predictions, `error` filled in).
+    /// Of those, how many have no predictions and an `error` (the row gave no SMILES, the
+    /// SMILES did not parse, or the model's output was not finite).
     pub failed: usize,
 }
 
@@ -196,11 +251,13 @@ fn model_dir(dir: &Path) -> PathBuf {
     }
 }
 
-/// Loads a model saved by [`run_train_job`] (its `OUT` or `OUT/model` directory).
+/// Loads a model saved by [`run_train_job`] (its `OUT` or `OUT/model` directory), after
+/// verifying its checksums.
 pub fn load_model(dir: &Path, device: &Device) -> Result<(StudentModel, ModelCard)> {
     let dir = model_dir(dir);
-    let card: ModelCard = read_json(&dir.join(CARD_FILE))?;
     let (model, config) = StudentModel::load(&dir, device)?;
+    molkd_models::checkpoint::verify_checksums(&dir, &[CARD_FILE])?;
+    let card: ModelCard = read_json(&dir.join(CARD_FILE))?;
     if config.num_tasks != card.task_names.len() || card.scaler.mean.len() != card.task_names.len()
     {
         return Err(TrainError::Invalid(format!(
@@ -213,11 +270,13 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(StudentModel, ModelCar
     Ok((model, card))
 }
 
-/// Predicts every molecule of `input` (one SMILES per line, or a CSV: the `smiles_column`, by
+/// Predicts every row of `input` (one SMILES per line, or a CSV: the `smiles_column`, by
 /// default the training column) with the model in `model`, writing a CSV
-/// `smiles,<task>...,error` to `output` (atomically): probabilities for classification,
-/// values for regression; a molecule that does not parse gets empty predictions and its
-/// error, so output rows match input molecules one to one.
+/// `smiles,<task>...,error` to `output` (atomically, never over `input`): probabilities for
+/// classification, values for regression. Every input row gets one output row in input
+/// order; a row without a usable SMILES, a SMILES that does not parse, or a non-finite model
+/// output gets empty predictions and its error. Cells are written spreadsheet-safe
+/// ([`spreadsheet_safe`]).
 pub fn predict_file(
     model: &Path,
     input: &Path,
@@ -225,15 +284,19 @@ pub fn predict_file(
     output: &Path,
     device: &Device,
 ) -> Result<PredictReport> {
+    crate::output::refuse_overwriting_inputs(output, &[input])?;
     let (model, card) = load_model(model, device)?;
     let name = input.to_string_lossy().to_ascii_lowercase();
     let is_csv = name.ends_with(".csv") || name.ends_with(".csv.gz") || smiles_column.is_some();
     let column = smiles_column.unwrap_or(&card.smiles_column);
-    let (smiles, _) = read_smiles(input, is_csv.then_some(column))?;
+    let (molecules, _) = read_molecules(input, is_csv.then_some(column))?;
     let featurizer = card.scheme.featurizer();
-    let graphs: Vec<std::result::Result<MolGraph, String>> = smiles
+    let graphs: Vec<std::result::Result<MolGraph, String>> = molecules
         .par_iter()
-        .map(|s| featurizer.featurize(s).map_err(|e| e.to_string()))
+        .map(|m| match &m.error {
+            Some(e) => Err(e.clone()),
+            None => featurizer.featurize(&m.smiles).map_err(|e| e.to_string()),
+        })
         .collect();
     let ok: Vec<&MolGraph> = graphs.iter().filter_map(|g| g.as_ref().ok()).collect();
     let collate = student_collate(featurizer)?;
@@ -255,39 +318,49 @@ pub fn predict_file(
         path: output.to_path_buf(),
         message: e.to_string(),
     };
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["smiles".to_string()];
-    header.extend(card.task_names.iter().cloned());
-    header.push("error".into());
-    writer.write_record(&header).map_err(csv_error)?;
-    let (mut next, mut failed) = (0usize, 0usize);
-    for (s, graph) in smiles.iter().zip(&graphs) {
-        let mut record = vec![s.clone()];
-        match graph {
-            Ok(_) => {
-                record.extend(
-                    outputs[next * t..(next + 1) * t]
-                        .iter()
-                        .map(|v| v.to_string()),
-                );
-                record.push(String::new());
-                next += 1;
+    write_output(output, &[input], |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        let mut header = vec!["smiles".to_string()];
+        header.extend(card.task_names.iter().cloned());
+        header.push("error".into());
+        writer
+            .write_record(header.iter().map(|h| spreadsheet_safe(h).into_owned()))
+            .map_err(csv_error)?;
+        let (mut next, mut failed) = (0usize, 0usize);
+        for (m, graph) in molecules.iter().zip(&graphs) {
+            let mut record = vec![m.smiles.clone()];
+            let error = match graph {
+                Ok(_) => {
+                    let values = &outputs[next * t..(next + 1) * t];
+                    next += 1;
+                    if values.iter().all(|v| v.is_finite()) {
+                        record.extend(values.iter().map(|v| v.to_string()));
+                        None
+                    } else {
+                        Some("the model's output is not finite (NaN or infinite)".to_string())
+                    }
+                }
+                Err(e) => Some(e.clone()),
+            };
+            match error {
+                None => record.push(String::new()),
+                Some(e) => {
+                    record.extend(std::iter::repeat_n(String::new(), t));
+                    record.push(e);
+                    failed += 1;
+                }
             }
-            Err(e) => {
-                record.extend(std::iter::repeat_n(String::new(), t));
-                record.push(e.clone());
-                failed += 1;
-            }
+            writer
+                .write_record(record.iter().map(|c| spreadsheet_safe(c).into_owned()))
+                .map_err(csv_error)?;
         }
-        writer.write_record(&record).map_err(csv_error)?;
-    }
-    let bytes = writer.into_inner().map_err(|e| TrainError::Csv {
-        path: output.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    molkd_models::checkpoint::write_atomic(output, &bytes)?;
-    Ok(PredictReport {
-        molecules: smiles.len(),
-        failed,
+        writer.flush().map_err(|source| TrainError::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
+        Ok(PredictReport {
+            molecules: molecules.len(),
+            failed,
+        })
     })
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use molkd_distill::{KdConfig, KdForm};
-use molkd_graph::{FeatureScheme, Featurizer, PretrainGnnFeaturizer};
+use molkd_graph::{FeatureScheme, Featurizer, MolGraph, PretrainGnnFeaturizer};
 use molkd_models::{
-    Checkpointed, ConvKind, GnnEncoderConfig, StudentModelConfig, TeacherModelConfig,
+    Checkpointed, ConvKind, GnnEncoderConfig, StudentModel, StudentModelConfig, TeacherModelConfig,
 };
 use molkd_train::data::{CsvSpec, MoleculeDataset, TaskType};
 use molkd_train::finetune::{
@@ -17,16 +17,6 @@ use molkd_train::finetune::{
 use molkd_train::optim::OptimConfig;
 use molkd_train::run_dir::RunDir;
 use molkd_train::split::Split;
-
-/// burn's device generator and molkd's host generator are per process: runs that must be
-/// reproducible cannot overlap, so these tests take turns.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -89,7 +79,6 @@ fn everything(n: usize) -> Split {
 
 #[test]
 fn student_learns_and_resumed_run_matches_uninterrupted_run() {
-    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path(), TaskType::Classification);
     assert_eq!(data.len(), 48, "{}", data.skip_report());
@@ -182,7 +171,6 @@ fn student_learns_and_resumed_run_matches_uninterrupted_run() {
 
 #[test]
 fn regression_targets_are_scaled_and_scored_in_label_units() {
-    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path(), TaskType::Regression);
     let all: Vec<usize> = (0..data.len()).collect();
@@ -241,7 +229,6 @@ fn save_teacher(dir: &Path, d_model: usize) {
 
 #[test]
 fn distillation_from_a_saved_teacher() {
-    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path(), TaskType::Classification);
     let split = everything(data.len());
@@ -312,19 +299,21 @@ fn distillation_from_a_saved_teacher() {
 
 #[test]
 fn teacher_checkpoint_of_the_wrong_shape_is_a_clear_error() {
-    let _serial = serial(); // initialising models draws from the shared device generator
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path(), TaskType::Classification);
     let dir = tmp.path().join("teacher");
-    save_teacher(&dir, 24);
-    // The configuration says 32 wide, the parameters are 24 wide.
-    let config_path = dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path).expect("config");
-    std::fs::write(
-        &config_path,
-        text.replace("\"d_model\": 24", "\"d_model\": 32"),
-    )
-    .expect("edit");
+    // The configuration says 32 wide, the parameters are 24 wide (checksums intact).
+    let f = PretrainGnnFeaturizer;
+    let config = |d| {
+        TeacherModelConfig::new(f.atom_vocab_sizes().to_vec(), f.bond_vocab_sizes().to_vec())
+            .with_conv(ConvKind::Gcn)
+            .with_d_model(d)
+    };
+    config(24)
+        .init(&Device::flex())
+        .expect("teacher")
+        .save(&config(32), &dir)
+        .expect("save");
     let device = Device::flex();
     let err = TeacherEmbeddings::compute(&dir, &data, FeatureScheme::PretrainGnns, &device)
         .expect_err("shape mismatch");
@@ -350,4 +339,119 @@ fn teacher_checkpoint_of_the_wrong_shape_is_a_clear_error() {
     let err = TeacherEmbeddings::compute(tmp.path(), &data, FeatureScheme::PretrainGnns, &device)
         .expect_err("missing");
     assert!(err.to_string().contains("config.json"), "{err}");
+}
+
+/// The returned best model is the best epoch's, BatchNorm statistics included: it predicts
+/// exactly what the checkpoint written at that epoch (`run/best`) predicts, and scoring it
+/// reproduces the recorded validation score, though later epochs went on updating the live
+/// model's statistics.
+#[test]
+fn best_model_is_the_best_epochs_model() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = dataset(tmp.path(), TaskType::Classification);
+    let n = data.len();
+    let split = Split {
+        train: (0..n).filter(|i| i % 4 != 0).collect(),
+        valid: (0..n).filter(|i| i % 4 == 0).collect(),
+        test: (0..n).filter(|i| i % 4 == 0).collect(),
+    };
+    let device = Device::flex().autodiff();
+    let collate = molkd_train::finetune::student_collate(&PretrainGnnFeaturizer).expect("collate");
+    let graphs: Vec<&MolGraph> = data.graphs.iter().collect();
+    let outputs = |model: &StudentModel| {
+        molkd_train::finetune::predict(
+            model,
+            &collate,
+            &graphs,
+            TaskType::Classification,
+            &TargetScaler::identity(1),
+            256,
+            &device,
+        )
+        .expect("predict")
+    };
+    let mut checked = 0;
+    // Only runs whose best epoch is not the last one tell the two models apart.
+    for seed in 0..6 {
+        let mut config = config(8);
+        config.optim.lr = 2e-2;
+        config.optim.seed = seed;
+        let run = RunDir::create(tmp.path().join(format!("run{seed}"))).expect("run");
+        let done = finetune_student(
+            &config,
+            &PretrainGnnFeaturizer,
+            &data,
+            &split,
+            None,
+            &device,
+            Some(&run),
+            false,
+        )
+        .expect("train");
+        if done.state.best_epoch == Some(8) {
+            continue;
+        }
+        let (saved, _) = StudentModel::load(&run.path().join("best"), &device).expect("best");
+        assert_eq!(outputs(&done.best), outputs(&saved), "seed {seed}");
+        let valid = molkd_train::finetune::evaluate_student(
+            &done.best,
+            &collate,
+            &data,
+            &split.valid,
+            &done.state.scaler,
+            256,
+            &device,
+        )
+        .expect("evaluate");
+        assert_eq!(valid, done.state.valid_at_best(), "seed {seed}");
+        checked += 1;
+    }
+    assert!(checked > 0, "no run had its best epoch before the last");
+}
+
+/// Each run owns its generator: runs in parallel threads of one process are each exactly what
+/// they are alone.
+#[test]
+fn concurrent_runs_are_each_reproducible() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = dataset(tmp.path(), TaskType::Classification);
+    let split = everything(data.len());
+    let device = Device::flex().autodiff();
+    let run = |seed: u64| {
+        let mut config = config(2);
+        config.optim.seed = seed;
+        let done = finetune_student(
+            &config,
+            &PretrainGnnFeaturizer,
+            &data,
+            &split,
+            None,
+            &device,
+            None,
+            false,
+        )
+        .expect("train");
+        done.state
+            .history
+            .iter()
+            .map(|e| (e.train_loss, e.valid))
+            .collect::<Vec<_>>()
+    };
+    let alone = [run(1), run(2)];
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..4u64)
+            .map(|i| {
+                let (barrier, run) = (&barrier, &run);
+                scope.spawn(move || {
+                    barrier.wait();
+                    (i, run(1 + i % 2))
+                })
+            })
+            .collect();
+        for thread in threads {
+            let (i, history) = thread.join().expect("thread");
+            assert_eq!(history, alone[(i % 2) as usize], "thread {i}");
+        }
+    });
 }

@@ -30,16 +30,6 @@ const REACTIONS: &str = "yield,split,rxn
 55,train,CN.O=C(O)c1ccncc1>>CNC(=O)c1ccncc1
 ";
 
-/// burn's device generator and molkd's host generator are per process: runs that must be
-/// reproducible cannot overlap, so these tests take turns.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn config(epochs: usize, loss: ReactionLoss) -> TeacherPretrainConfig {
     let f = PretrainGnnFeaturizer;
     TeacherPretrainConfig::new(
@@ -88,7 +78,6 @@ fn embeddings(
 
 #[test]
 fn resumed_run_matches_uninterrupted_run() {
-    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path());
     assert_eq!(data.len(), 12, "{}", data.skip_report());
@@ -161,7 +150,6 @@ fn resumed_run_matches_uninterrupted_run() {
 
 #[test]
 fn training_beats_the_untrained_teacher() {
-    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path());
     let all: Vec<usize> = (0..data.len()).collect();
@@ -170,8 +158,8 @@ fn training_beats_the_untrained_teacher() {
     let collate = molkd_graph::Collate::new(&PretrainGnnFeaturizer)
         .with_self_loops(true)
         .expect("collate");
-    molkd_graph::random::seed(&device, 7);
-    let untrained = cfg.model.init(&device).expect("init");
+    let untrained =
+        molkd_graph::random::init_seeded(&device, 7, || cfg.model.init(&device)).expect("init");
     let before = evaluate_teacher(&untrained, &collate, &data, &all, &device).expect("eval");
     let run = RunDir::create(tmp.path().join("run")).expect("run");
     let trained = pretrain_teacher(
@@ -201,7 +189,6 @@ fn training_beats_the_untrained_teacher() {
 
 #[test]
 fn yield_loss_without_yield_head_is_an_error() {
-    let _serial = serial();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = dataset(tmp.path());
     let all: Vec<usize> = (0..data.len()).collect();

@@ -306,7 +306,7 @@ fn file_level_errors() {
     let all_bad = write(dir.path(), "b.csv", "smiles,yield\nCCO,50\n");
     assert!(matches!(
         load_buchwald_hartwig(&all_bad, &OgbFeaturizer, &opts()),
-        Err(TrainError::Empty(_))
+        Err(TrainError::NoUsableRows { .. })
     ));
     let not_tar = write(dir.path(), "x.tar.gz", "not a tar");
     assert!(load_uspto_480k_jin(&not_tar, &OgbFeaturizer, &opts()).is_err());

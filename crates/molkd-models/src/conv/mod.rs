@@ -108,6 +108,12 @@ impl std::fmt::Display for ConvKind {
 }
 
 impl ConvKind {
+    /// Whether the layer sums over `N(v) ∪ {v}` and so needs self-loop edges with their own
+    /// bond category (GIN and GCN, as pretrain-gnns builds them).
+    pub fn needs_self_loops(&self) -> bool {
+        matches!(self, ConvKind::Gin | ConvKind::Gcn)
+    }
+
     /// One layer of this kind, `d → d`, with bond embeddings sized by `bond_vocab_sizes`.
     pub fn init(
         &self,

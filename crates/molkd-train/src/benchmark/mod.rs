@@ -35,7 +35,7 @@ use crate::curves::{Curve, write_learning_curves};
 use crate::data::DatasetSpec;
 use crate::error::{Result, TrainError};
 use crate::finetune::{FinetuneConfig, RunOutcome, TaskMetric, finetune_student};
-use crate::run_dir::{RunDir, read_json};
+use crate::run_dir::{RunDir, RunIdentity, read_json};
 use crate::split::{SplitFractions, scaffold_split};
 
 /// A sweep over seeds of one method on one registry data set.
@@ -329,6 +329,14 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
         );
     }
     let method = method_label(&config);
+    // What each run's checkpoints must match to be resumed.
+    let fingerprint = data.fingerprint();
+    let teacher_checkpoint = job
+        .teacher
+        .as_deref()
+        .filter(|_| config.kd.is_some())
+        .map(molkd_models::checkpoint::checkpoint_fingerprint)
+        .transpose()?;
 
     std::fs::create_dir_all(&job.out).map_err(|source| TrainError::Io {
         path: job.out.clone(),
@@ -371,6 +379,12 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
                 .join("runs")
                 .join(name)
                 .join(slug(&method, epochs, seed)),
+        )?;
+        run.claim(
+            &RunIdentity::new()
+                .with("data", &fingerprint)
+                .with("teacher", &teacher_checkpoint)
+                .with_fields("config", &config, &["config.optim.epochs"]),
         )?;
         let start = Instant::now();
         let done = finetune_student(

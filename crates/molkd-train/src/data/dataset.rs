@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::table::read_table;
 use crate::error::{Result, TrainError};
+use crate::run_dir::Fingerprint;
 
 /// What the labels are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,7 +179,19 @@ impl CsvSpec {
         }
         data.skipped.sort_by_key(|s| s.row);
         if data.is_empty() {
-            return Err(TrainError::Empty(path.to_path_buf()));
+            let continuous = !data.skipped.is_empty()
+                && data
+                    .skipped
+                    .iter()
+                    .all(|s| s.reason.contains("is not 0 or 1"));
+            let hint = continuous
+                .then_some("these labels look continuous: did you mean `--task regression`?");
+            return Err(no_usable_rows(
+                path,
+                &data.skip_report().to_string(),
+                &data.skipped,
+                hint,
+            ));
         }
         Ok(data)
     }
@@ -253,6 +266,22 @@ impl MoleculeDataset {
     pub fn skip_report(&self) -> SkipReport<'_> {
         SkipReport(self)
     }
+
+    /// A fingerprint of the molecules and labels: data that differ in a SMILES, a label or a
+    /// task name give another fingerprint (what `--resume` checks a run's data by).
+    pub fn fingerprint(&self) -> String {
+        let mut f = Fingerprint::new();
+        for task in &self.task_names {
+            f.add(task.as_bytes());
+        }
+        for (i, smiles) in self.smiles.iter().enumerate() {
+            f.add(smiles.as_bytes());
+            for label in self.labels_of(i) {
+                f.add(&label.map_or([0xff; 4], f32::to_le_bytes));
+            }
+        }
+        f.finish()
+    }
 }
 
 /// Display helper of [`MoleculeDataset::skip_report`].
@@ -270,6 +299,32 @@ impl fmt::Display for SkipReport<'_> {
                 "invalid SMILES"
             }
         })
+    }
+}
+
+/// The error of a loader that kept no row: its skip report, the first reasons, and `hint`.
+pub(crate) fn no_usable_rows(
+    path: &Path,
+    report: &str,
+    skipped: &[SkippedRow],
+    hint: Option<&str>,
+) -> TrainError {
+    let mut detail = if skipped.is_empty() {
+        "the file has no data rows".to_string()
+    } else {
+        let first: Vec<String> = skipped
+            .iter()
+            .take(3)
+            .map(|s| format!("row {} (line {}): {}", s.row, s.line, s.reason))
+            .collect();
+        format!("{report}; first: {}", first.join("; "))
+    };
+    if let Some(hint) = hint {
+        detail = format!("{detail}. {hint}");
+    }
+    TrainError::NoUsableRows {
+        path: path.to_path_buf(),
+        detail,
     }
 }
 

@@ -29,16 +29,43 @@ pub struct Table {
 }
 
 impl Table {
-    /// Index of column `name`, or an error listing the columns there are.
+    /// A table of `header` and no rows yet.
+    pub fn from_header(path: &Path, header: Vec<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            header,
+            records: Vec::new(),
+            rows: Vec::new(),
+            lines: Vec::new(),
+            malformed: Vec::new(),
+        }
+    }
+
+    /// Index of column `name`, or an error listing the columns there are; a name the header
+    /// holds twice is an error too, since either column could be meant.
     pub fn column(&self, name: &str) -> Result<usize> {
-        self.header
+        let mut found = self
+            .header
             .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| TrainError::MissingColumn {
+            .enumerate()
+            .filter(|(_, h)| *h == name)
+            .map(|(i, _)| i);
+        let first = found.next().ok_or_else(|| TrainError::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_string(),
+            available: self.header.join(", "),
+        })?;
+        if let Some(second) = found.next() {
+            return Err(TrainError::Csv {
                 path: self.path.clone(),
-                column: name.to_string(),
-                available: self.header.join(", "),
-            })
+                message: format!(
+                    "the header names column `{name}` twice (columns {} and {}): rename one",
+                    first + 1,
+                    second + 1
+                ),
+            });
+        }
+        Ok(first)
     }
 }
 
@@ -87,14 +114,7 @@ pub fn read_table(path: &Path, delimiter: u8) -> Result<Table> {
             message: "empty file or header".into(),
         });
     }
-    let mut table = Table {
-        path: path.to_path_buf(),
-        header,
-        records: Vec::new(),
-        rows: Vec::new(),
-        lines: Vec::new(),
-        malformed: Vec::new(),
-    };
+    let mut table = Table::from_header(path, header);
     let mut record = csv::StringRecord::new();
     let mut row = 0usize;
     loop {

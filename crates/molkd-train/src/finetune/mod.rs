@@ -9,17 +9,21 @@
 use std::time::Instant;
 
 use burn::config::Config;
+use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::Device;
 use molkd_distill::{KdConfig, KdInputs, masked_bce_with_logits, masked_mse};
+use molkd_graph::random::{Generator, init_seeded};
 use molkd_graph::{Collate, Featurizer, MolGraph};
 use molkd_models::{Checkpointed, StudentModel, StudentModelConfig};
 use serde::{Deserialize, Serialize};
 
+mod checks;
 mod predict;
 mod targets;
 mod teacher;
 
+pub use checks::check_trainable;
 pub use predict::predict;
 pub use targets::{TargetScaler, TaskMetric, label_tensors};
 pub use teacher::TeacherEmbeddings;
@@ -127,7 +131,8 @@ pub struct FinetuneState {
 pub struct Finetuned {
     /// The model after the last epoch.
     pub last: StudentModel,
-    /// The model at the best-validation epoch (the last one if validation never scored).
+    /// The model at the best-validation epoch (the last one if validation never scored), as
+    /// an inference copy (`valid()`: its own BatchNorm statistics, no autodiff).
     pub best: StudentModel,
     /// History, scaler and best epoch.
     pub state: FinetuneState,
@@ -344,26 +349,26 @@ pub fn finetune_student(
             }
             let best = match (r.state.best_epoch, run) {
                 (Some(_), Some(run)) => StudentModel::load(&run.path().join(BEST_DIR), device)?.0,
-                _ => r.model.clone(),
+                _ => r.model.valid(),
             };
             (r.model, r.optimizer, r.state, best)
         }
         None => {
-            // Initialisation draws from the device generator: seed it from the run seed.
-            molkd_graph::random::seed(device, config.optim.seed);
-            let model = config.model.init(device)?;
+            let model = init_seeded(device, config.optim.seed, || config.model.init(device))?;
             let state = FinetuneState {
                 history: Vec::new(),
                 best_epoch: None,
                 scaler: TargetScaler::fit(data, &split.train),
             };
-            (model.clone(), config.optim.adam(), state, model)
+            (model.clone(), config.optim.adam(), state, model.valid())
         }
     };
 
     for epoch in state.history.len() + 1..=config.optim.epochs {
+        // Each epoch draws from its own stream, so a resumed run draws what an uninterrupted
+        // one would.
         let seed = epoch_seed(config.optim.seed, epoch);
-        molkd_graph::random::seed(device, seed);
+        let mut rng = Generator::new(seed);
         let order = epoch_order(&split.train, seed);
         let progress = EpochProgress::new(epoch, config.optim.epochs, order.len());
         let start = Instant::now();
@@ -371,7 +376,7 @@ pub fn finetune_student(
         for indices in order.chunks(config.optim.batch_size) {
             let batch = collate.collate(indices.iter().map(|&i| &data.graphs[i]), device)?;
             model.check(&batch)?;
-            let output = model.forward(&batch);
+            let output = model.forward(&batch, &mut rng);
             let (labels, mask) = label_tensors(data, indices, &state.scaler, device);
             let task = match data.task_type {
                 TaskType::Classification => {
@@ -427,7 +432,9 @@ pub fn finetune_student(
         };
         if improved {
             state.best_epoch = Some(epoch);
-            best = model.clone();
+            // A copy detached from the live model: `clone()` would share BatchNorm's running
+            // statistics (state, not parameters), which later epochs go on updating.
+            best = model.valid();
             if let Some(run) = run {
                 best.save(&config.model, &run.path().join(BEST_DIR))?;
             }
@@ -446,7 +453,7 @@ pub fn finetune_student(
         }
     }
     if state.best_epoch.is_none() {
-        best = model.clone();
+        best = model.valid();
     }
     Ok(Finetuned {
         last: model,

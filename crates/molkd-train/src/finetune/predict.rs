@@ -28,7 +28,7 @@ pub fn predict(
     for chunk in graphs.chunks(batch_size.max(1)) {
         let batch = collate.collate(chunk.iter().copied(), &device)?;
         model.check(&batch)?;
-        let predictions = model.forward(&batch).predictions; // [B, T]
+        let predictions = model.infer(&batch).predictions; // [B, T]
         let predictions = match task_type {
             TaskType::Classification => sigmoid(predictions),
             TaskType::Regression => predictions,

@@ -54,7 +54,7 @@ impl TeacherEmbeddings {
                 .collect::<std::result::Result<_, _>>()?;
             refeaturized.iter().collect()
         };
-        // The pre-training job collates with self-loops wherever the scheme has them.
+        // Collated as in pre-training: with self-loops wherever the scheme has them.
         let collate =
             Collate::new(featurizer).with_self_loops(featurizer.self_loop_bond().is_some())?;
         let mut values = Vec::with_capacity(graphs.len() * config.d_model);

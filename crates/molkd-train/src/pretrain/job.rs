@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::Device;
-use molkd_graph::{Collate, FeatureScheme};
+use molkd_graph::FeatureScheme;
 use molkd_models::Checkpointed;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,7 @@ use crate::data::{ReactionFormat, ReactionLoadOptions, ReactionSplit, load_react
 use crate::error::{Result, TrainError};
 use crate::fmt::fmt_opt;
 use crate::optim::epoch_order;
-use crate::run_dir::{RunDir, run_seconds, write_json};
+use crate::run_dir::{ExistingRun, OutputDir, RunDir, RunIdentity, run_seconds, write_json};
 
 /// A teacher pre-training job.
 #[derive(Debug, Clone)]
@@ -38,8 +38,9 @@ pub struct PretrainJob {
     pub max_train: Option<usize>,
     /// Score at most this many test reactions (retrieval among them).
     pub max_test: Option<usize>,
-    /// Continue from `out/run` if it holds a checkpoint.
-    pub resume: bool,
+    /// What to do with an earlier run in `out`: refuse it, resume it (from `out/run`), or
+    /// overwrite it.
+    pub existing: ExistingRun,
     /// Options of the reaction loader (cache directory, dropping unchanged reactants).
     pub load: ReactionLoadOptions,
 }
@@ -116,8 +117,14 @@ fn split_indices(
     (train, valid, test)
 }
 
+/// What `pretrain-teacher` writes into its output directory (and `--overwrite` removes).
+pub const PRETRAIN_OUTPUTS: [&str; 4] = ["run", "teacher", "report.json", "report.md"];
+
 /// Runs `job` on `device` (an autodiff device).
 pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainReport> {
+    // A missing or unreadable input fails before the output directory is touched.
+    crate::data::table::open_text(&job.data)?;
+    let out = OutputDir::open(&job.out, job.existing, &PRETRAIN_OUTPUTS)?;
     let featurizer = job.scheme.featurizer();
     let start = Instant::now();
     let data = load_reactions(job.format, &job.data, featurizer, &job.load)?;
@@ -144,15 +151,31 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
         valid.len(),
         test.len()
     );
-    let run = RunDir::create(job.out.join("run"))?;
-    let collate = Collate::new(featurizer).with_self_loops(true)?;
+    // Everything that fixes the run except how long it goes on: `--resume` must not mix two
+    // runs in one history. Checked before any other work, recorded once the run starts.
+    let identity = RunIdentity::new()
+        .with("data", data.fingerprint())
+        .with("format", job.format)
+        .with("scheme", job.scheme)
+        .with("max-train", job.max_train)
+        .with("max-test", job.max_test)
+        .with(
+            "drop-unchanged-reactants",
+            job.load.drop_unchanged_reactants,
+        )
+        .with_fields("config", &job.config, &["config.optim.epochs"]);
+    let run = RunDir::at(out.path().join("run"));
+    run.check_identity(&identity)?;
+    let collate = crate::finetune::student_collate(featurizer)?;
 
     // The untrained baseline: the same architecture and seed, before any step.
-    molkd_graph::random::seed(device, job.config.optim.seed);
-    let untrained = job.config.model.init(device)?;
+    let untrained = molkd_graph::random::init_seeded(device, job.config.optim.seed, || {
+        job.config.model.init(device)
+    })?;
     let test_untrained = evaluate_teacher(&untrained, &collate, &data, &test, device)?;
     drop(untrained);
 
+    run.claim(&identity)?;
     let start = Instant::now();
     let trained = pretrain_teacher(
         &job.config,
@@ -162,7 +185,7 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
         &valid,
         device,
         &run,
-        job.resume,
+        job.existing == ExistingRun::Resume,
     )?;
     let process_seconds = start.elapsed().as_secs_f64();
     let train_seconds =
@@ -170,7 +193,7 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
     let test_trained = evaluate_teacher(&trained.model, &collate, &data, &test, device)?;
     trained
         .model
-        .save(&job.config.model, &job.out.join("teacher"))?;
+        .save(&job.config.model, &out.path().join("teacher"))?;
 
     let report = PretrainReport {
         data: job.data.display().to_string(),
@@ -187,9 +210,9 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
         train_seconds,
         process_seconds: Some(process_seconds),
     };
-    write_json(&job.out.join("report.json"), &report)?;
+    write_json(&out.path().join("report.json"), &report)?;
     molkd_models::checkpoint::write_atomic(
-        &job.out.join("report.md"),
+        &out.path().join("report.md"),
         report.markdown().as_bytes(),
     )?;
     Ok(report)
@@ -228,7 +251,7 @@ pub fn evaluate_teacher_file(
             path.display()
         )));
     }
-    let collate = Collate::new(featurizer).with_self_loops(true)?;
+    let collate = crate::finetune::student_collate(featurizer)?;
     let eval = evaluate_teacher(&model, &collate, &data, &indices, device)?;
     Ok((eval, indices.len()))
 }

@@ -140,8 +140,8 @@ pub struct Pretrained {
 
 /// Trains a teacher on `train` reactions of `data`, scoring `valid` after every epoch and
 /// writing a checkpoint to `run` after every epoch. With `resume`, continues from the run's
-/// latest checkpoint (a resumed run ends where an uninterrupted one would: data order and
-/// dropout streams are seeded per epoch, and the optimizer moments are restored).
+/// latest checkpoint (a resumed run ends where an uninterrupted one would: the data order is
+/// seeded per epoch, and the optimizer moments are restored).
 ///
 /// `device` should be an autodiff device.
 #[allow(clippy::too_many_arguments)]
@@ -174,7 +174,7 @@ pub fn pretrain_teacher(
             "teacher pre-training needs at least 2 training reactions (in-batch negatives)".into(),
         ));
     }
-    let collate = Collate::new(featurizer).with_self_loops(true)?;
+    let collate = crate::finetune::student_collate(featurizer)?;
     let valid: Vec<usize> = valid.iter().copied().take(config.eval_size).collect();
 
     let (mut model, mut optimizer, mut state) = match resume
@@ -194,11 +194,9 @@ pub fn pretrain_teacher(
             (restored.model, restored.optimizer, restored.state)
         }
         None => (
-            {
-                // Initialisation draws from the device generator: seed it from the run seed.
-                molkd_graph::random::seed(device, config.optim.seed);
-                config.model.init(device)?
-            },
+            molkd_graph::random::init_seeded(device, config.optim.seed, || {
+                config.model.init(device)
+            })?,
             config.optim.adam(),
             PretrainState::default(),
         ),
@@ -206,7 +204,6 @@ pub fn pretrain_teacher(
 
     for epoch in state.history.len() + 1..=config.optim.epochs {
         let seed = epoch_seed(config.optim.seed, epoch);
-        molkd_graph::random::seed(device, seed);
         let order = epoch_order(train, seed);
         let batches: Vec<&[usize]> = order
             .chunks(config.optim.batch_size)

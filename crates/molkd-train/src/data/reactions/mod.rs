@@ -23,8 +23,9 @@ pub use cache::CACHE_VERSION;
 
 use self::records::{CsvLayout, RawTable, YieldScale};
 use crate::data::SkippedRow;
-use crate::data::dataset::write_skip_report;
-use crate::error::{Result, TrainError};
+use crate::data::dataset::{no_usable_rows, write_skip_report};
+use crate::error::Result;
+use crate::run_dir::Fingerprint;
 
 /// A data split named by the file itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -254,6 +255,17 @@ impl ReactionDataset {
     pub fn skip_report(&self) -> ReactionSkipReport<'_> {
         ReactionSkipReport(self)
     }
+
+    /// A fingerprint of the reactions: their text, yields and file splits.
+    pub fn fingerprint(&self) -> String {
+        let mut f = Fingerprint::new();
+        for (i, smiles) in self.smiles.iter().enumerate() {
+            f.add(smiles.as_bytes());
+            f.add(&self.yields[i].map_or([0xff; 4], f32::to_le_bytes));
+            f.add(format!("{:?}", self.splits[i]).as_bytes());
+        }
+        f.finish()
+    }
 }
 
 /// Display helper of [`ReactionDataset::skip_report`].
@@ -357,7 +369,7 @@ pub fn load_uspto_480k_jin(
 /// not a number or outside 0–100 % (0–1 for the fraction file), an unknown split, reaction
 /// text without `>>` or with an empty side or empty component, and a component that does not
 /// parse or featurise (named in the reason). Errors are only for the file as a whole: it cannot
-/// be read, lacks a column, or has no usable row ([`TrainError::Empty`]).
+/// be read, lacks a column, or has no usable row ([`TrainError::NoUsableRows`]).
 pub fn load_reactions(
     format: ReactionFormat,
     path: &Path,
@@ -461,7 +473,23 @@ fn featurize_file(
     }
     data.skipped.sort_by_key(|s| s.row);
     if data.is_empty() {
-        return Err(TrainError::Empty(path.to_path_buf()));
+        let unencodable = !data.skipped.is_empty()
+            && data
+                .skipped
+                .iter()
+                .all(|s| s.reason.contains("cannot be encoded by the pretrain-gnns"));
+        let hint = unencodable.then_some(
+            "every reaction has a component the pretrain-gnns feature scheme cannot encode \
+             (it has no category for, e.g., a metal–ligand bond of a precatalyst): use the ogb \
+             scheme (`--scheme ogb`, whose vocabularies have a `misc` category) with a layer \
+             that needs no self-loops (`--conv sage`, `gat` or `tag`)",
+        );
+        return Err(no_usable_rows(
+            path,
+            &data.skip_report().to_string(),
+            &data.skipped,
+            hint,
+        ));
     }
     Ok(data)
 }
