@@ -83,6 +83,27 @@ fn pretrain_teacher_writes_checkpoint_and_report_and_resumes() {
     assert_eq!(report["skipped"], 4);
     assert_eq!(report["test"], 4);
 
+    // Resuming with other settings or other data is refused, naming what differs.
+    let mut other_lr = args("3", true);
+    other_lr.extend(["--lr".into(), "0.01".into()]);
+    let (ok, _, stderr) = run(other_lr);
+    assert!(!ok && stderr.contains("config.optim.lr"), "{stderr}");
+    let mut other_loss = args("3", true);
+    let at = other_loss.iter().position(|a| a == "yield-weighted").unwrap();
+    other_loss[at] = "molr".into();
+    let (ok, _, stderr) = run(other_loss);
+    assert!(!ok && stderr.contains("config.loss.form"), "{stderr}");
+    let edited = tmp.path().join("rxn2.csv");
+    std::fs::write(&edited, REACTIONS.replace("95,train", "94,train")).unwrap();
+    let mut other_data = args("3", true);
+    other_data[2] = edited.to_str().unwrap().into();
+    let (ok, _, stderr) = run(other_data);
+    assert!(!ok && stderr.contains("`data`"), "{stderr}");
+    // Without --resume a directory holding a run is refused.
+    let (ok, _, stderr) = run(args("3", false));
+    assert!(!ok && stderr.contains("--resume"), "{stderr}");
+    assert_eq!(read_report(&out)["history"].as_array().unwrap().len(), 2);
+
     // The saved teacher scores a reaction file on its own.
     let (ok, stdout, stderr) = molkd(&[
         "evaluate-teacher",
