@@ -117,6 +117,85 @@ fn invalid_smiles_errors_name_the_input_and_position() {
     assert!(matches!(err, GraphError::Sanitization { .. }), "{err}");
 }
 
+/// The position of an `InvalidSmiles` error, failing the test on any other outcome.
+fn syntax_error_at(smiles: &str) -> usize {
+    match OgbFeaturizer.featurize(smiles) {
+        Err(GraphError::InvalidSmiles {
+            position: Some(p), ..
+        }) => p,
+        other => panic!("{smiles}: expected a positioned syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn smiles_rdkit_rejects_are_rejected_at_the_offending_token() {
+    // Each rejected by RDKit 2026.09 `Chem.MolFromSmiles`, and read by chematic-smiles 1.2.
+    for (smiles, position) in [
+        ("C()C", 2),          // empty branch
+        ("C(=)C", 3),         // bond symbol before `)`
+        ("[N+](=)[O-]", 6),   // the same, on bracket atoms
+        ("C(-)C", 3),         // `-` too
+        ("C=(C)C", 2),        // bond symbol before `(`
+        ("C-(C)C", 2),        // `-` too
+        ("N@C", 1),           // chirality outside brackets
+        ("C@@C", 1),          // `@@` too
+        ("*@C", 1),           // and on a bare wildcard
+        ("C11", 2),           // ring bond closing on the atom it opens
+        ("C1(C)1", 5),        // the same, back at the branch point
+        ("C1CC%01", 4),       // `%` label below 10
+        ("[C:01]", 3),        // leading zero in an atom map number
+        ("[C:]", 3),          // `:` without a map number
+        ("[00CH4]", 1),       // leading zero in an isotope
+        ("[H@]", 2),          // chiral hydrogen
+        ("[sc]", 2),          // `sc` is no aromatic symbol (chematic read aromatic Sc)
+        ("c1ccsec1", 5),      // `se` only in brackets
+        ("C%(000001)CC1", 1), // more than 5 digits in `%(n)`
+    ] {
+        assert_eq!(syntax_error_at(smiles), position, "{smiles}");
+    }
+    // Empty fragments keep being rejected, and leading whitespace counts in positions.
+    assert_eq!(syntax_error_at("C..C"), 2);
+    assert_eq!(syntax_error_at("  C()C"), 4);
+    // What RDKit reads but chematic cannot represent stays rejected (documented gaps).
+    assert_eq!(syntax_error_at("C(C.C)C"), 3); // `.` inside a branch
+    assert_eq!(syntax_error_at("C=1CC/1"), 5); // bond type at one ring-bond end, direction at the other
+    assert_eq!(syntax_error_at("[Na+819]"), 4); // a charge beyond chematic's two digits
+}
+
+#[test]
+fn smiles_ring_bond_spellings_rdkit_reads_give_rdkit_features() {
+    let f = OgbFeaturizer;
+    let same = |a: &str, b: &str| {
+        assert_eq!(
+            f.featurize(a).unwrap(),
+            f.featurize(b).unwrap(),
+            "{a} vs {b}"
+        )
+    };
+    // Reference values from RDKit 2026.09 (`scripts/rdkit_reference.py features`).
+    // Both ends directed: the closing direction wins, so the exocyclic double bond is Z (1);
+    // the opening direction alone would make it E (2).
+    let z = f.featurize("F/C=C/1CCCCC/1C").unwrap();
+    assert_eq!(z.bond(1), [1, 1, 0]);
+    assert_eq!(f.featurize("F/C=C/1CCCCC1C").unwrap().bond(1), [1, 2, 0]);
+    same("F/C=C/1CCCCC/1C", "F/C=C1CCCCC/1C");
+    // Closed in another fragment: the ring bond begins at the closing atom, as in RDKit.
+    let g = f.featurize("C/C=C/1.C/1").unwrap();
+    assert_eq!(g.bond_atoms(2), [3, 2]);
+    assert_eq!(g.bond(1), [1, 1, 0]);
+    // Two bond types: the opening one wins (a double bond here).
+    let g = f.featurize("C=1CC-1").unwrap();
+    assert_eq!((g.bond_atoms(2), g.bond(2)), ([0, 2], &[1, 0, 0][..]));
+    assert_eq!(f.featurize("C-1CC=1").unwrap().bond_atoms(2), [0, 2]);
+    same("C-1CC=1", "C-1CC1");
+    // A directed opening and a `-` closing: the opening direction on a single bond.
+    same("F/C=C/1CCCCC-1C", "F/C=C/1CCCCC1C");
+    // `%(n)` below 100 is the same label as its digit or `%nn` spelling.
+    same("C%(1)CC1", "C1CC1");
+    same("C%(12)CC%12", "C1CC1");
+    same("C%(05)CC5", "C1CC1");
+}
+
 #[test]
 fn reactions_parse_with_agents_maps_and_tails() {
     let r = Reaction::parse("[CH3:1][Br:2].[OH-]>O>[CH3:1][OH:3] |f:0.1|").unwrap();

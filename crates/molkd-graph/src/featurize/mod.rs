@@ -5,6 +5,7 @@
 
 mod ogb;
 mod pretrain_gnns;
+mod smiles_syntax;
 
 /// Category constants of the pretrain-gnns scheme.
 pub mod pretrain_gnns_vocab {
@@ -16,6 +17,7 @@ pub mod pretrain_gnns_vocab {
 pub use ogb::{OGB_ATOM_VOCAB, OGB_BOND_VOCAB, OgbFeaturizer};
 pub use pretrain_gnns::PretrainGnnFeaturizer;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -118,6 +120,15 @@ impl FromStr for FeatureScheme {
 }
 
 /// Parses SMILES text into a chematic molecule, with an error that names the input and position.
+///
+/// Acceptance follows RDKit's `Chem.MolFromSmiles`: the text is first checked against RDKit's
+/// SMILES grammar, which chematic-smiles is laxer about (see `smiles_syntax`).
+///
+/// ```
+/// use molkd_graph::parse_smiles;
+/// assert!(parse_smiles("CC(C)C").is_ok());
+/// assert!(parse_smiles("CC()C").is_err()); // empty branch, rejected by RDKit
+/// ```
 pub fn parse_smiles(smiles: &str) -> Result<Molecule> {
     if smiles.trim().is_empty() {
         return Err(GraphError::InvalidSmiles {
@@ -126,24 +137,15 @@ pub fn parse_smiles(smiles: &str) -> Result<Molecule> {
             position: None,
         });
     }
-    // RDKit rejects empty fragments (`C.`, `.C`, `C..C`); chematic would skip them.
-    let bytes = smiles.as_bytes();
-    if let Some(pos) = (0..bytes.len()).find(|&i| {
-        bytes[i] == b'.'
-            && (i == 0 || i + 1 == bytes.len() || bytes[i - 1] == b'.' || bytes[i + 1] == b'.')
-    }) {
-        return Err(GraphError::InvalidSmiles {
-            smiles: smiles.to_string(),
-            message: format!("empty fragment around `.` at position {pos}"),
-            position: Some(pos),
-        });
-    }
+    // Empty fragments (`C.`, `C..C`, which chematic would skip), empty branches and the rest of
+    // what RDKit rejects and chematic would read; a few ring-bond spellings are rewritten.
+    let checked = smiles_syntax::check(smiles)?;
     // RDKit's lexer reads a doubled backslash (an escaping leftover common in MoleculeNet
     // files, e.g. ClinTox) as one `\` bond.
-    let text = if smiles.contains("\\\\") {
-        std::borrow::Cow::Owned(smiles.replace("\\\\", "\\"))
+    let text = if checked.contains("\\\\") {
+        Cow::Owned(checked.replace("\\\\", "\\"))
     } else {
-        std::borrow::Cow::Borrowed(smiles)
+        checked
     };
     let mol = chematic_smiles::parse(&text).map_err(|e| GraphError::InvalidSmiles {
         smiles: smiles.to_string(),
