@@ -89,7 +89,10 @@ fn pretrain_teacher_writes_checkpoint_and_report_and_resumes() {
     let (ok, _, stderr) = run(other_lr);
     assert!(!ok && stderr.contains("config.optim.lr"), "{stderr}");
     let mut other_loss = args("3", true);
-    let at = other_loss.iter().position(|a| a == "yield-weighted").unwrap();
+    let at = other_loss
+        .iter()
+        .position(|a| a == "yield-weighted")
+        .unwrap();
     other_loss[at] = "molr".into();
     let (ok, _, stderr) = run(other_loss);
     assert!(!ok && stderr.contains("config.loss.form"), "{stderr}");
