@@ -8,6 +8,9 @@ Subcommands
                            pretrain-gnns `scaffold_split` (80/10/10) of a MoleculeNet CSV, with rows
                            RDKit cannot parse excluded; writes 0-based data-row numbers as JSON.
   time      INPUT          RDKit + Python time to parse and featurise INPUT (molecules/s, one core).
+  relations INPUT OUTPUT   Per molecule (one SMILES per line): `Chem.GetDistanceMatrix` as "spd"
+                           (-1 across fragments) and, for every pair i < j in one fragment,
+                           `Chem.GetShortestPath(mol, i, j)` as "paths" (atom lists), JSON lines.
 
 Needs `pip install rdkit pandas`.
 """
@@ -128,6 +131,25 @@ def cmd_time(args):
                       "molecules_per_second": len(smiles) / elapsed}))
 
 
+def cmd_relations(args):
+    with open(args.output, "w") as out:
+        for s in read_smiles(args.input):
+            mol = Chem.MolFromSmiles(s)
+            if mol is None:
+                out.write(json.dumps({"smiles": s, "error": "RDKit could not parse"}) + "\n")
+                continue
+            dm = Chem.GetDistanceMatrix(mol)
+            n = mol.GetNumAtoms()
+            # RDKit marks pairs in different fragments with a large value (1e8).
+            spd = [[int(d) if d < 1e6 else -1 for d in row] for row in dm]
+            paths = {}
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if spd[i][j] > 0:
+                        paths[f"{i},{j}"] = list(Chem.GetShortestPath(mol, i, j))
+            out.write(json.dumps({"smiles": s, "spd": spd, "paths": paths}) + "\n")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -140,6 +162,10 @@ def main():
     s.add_argument("--smiles-column", required=True)
     s.add_argument("--output", required=True)
     s.set_defaults(func=cmd_split)
+    r = sub.add_parser("relations")
+    r.add_argument("input")
+    r.add_argument("output")
+    r.set_defaults(func=cmd_relations)
     t = sub.add_parser("time")
     t.add_argument("input")
     t.set_defaults(func=cmd_time)

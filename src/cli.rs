@@ -71,7 +71,7 @@ pub struct PretrainTeacherArgs {
     /// Weight of the yield regression term.
     #[arg(long, default_value_t = 1.0)]
     pub yield_weight: f32,
-    /// Layer: gcn, gin, sage, sage-pool, gat[:heads], tag[:hops].
+    /// Layer: gcn, gin, sage, sage-pool, `gat[:heads]`, `tag[:hops]`.
     #[arg(long, default_value = "gcn")]
     pub conv: ConvKind,
     /// Message-passing layers.
@@ -180,7 +180,7 @@ impl PretrainTeacherArgs {
 /// The student and distillation flags shared by `molkd train` and the benchmark examples.
 #[derive(Debug, Clone, Args)]
 pub struct StudentArgs {
-    /// Layer: gin, gcn, sage, sage-pool, gat[:heads], tag[:hops].
+    /// Layer: gin, gcn, sage, sage-pool, `gat[:heads]`, `tag[:hops]`.
     #[arg(long, default_value = "gin")]
     pub conv: ConvKind,
     /// Message-passing layers.

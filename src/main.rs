@@ -9,7 +9,7 @@ use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::TrainError;
 use molkd::train::benchmark::{ScoreAt, comparison_table, load_results, paired_table};
 use molkd::train::data::{data_dir, dataset_spec};
-use molkd::train::featurize_file::featurize_file;
+use molkd::train::featurize_file::{featurize_file, relations_file};
 use molkd::train::output::write_output;
 use molkd::train::pretrain::job::{evaluate_teacher_file, run_pretrain_job};
 use molkd::train::train_job::{predict_file, run_train_job};
@@ -42,6 +42,26 @@ enum Command {
         /// Read SMILES from this column of a CSV.
         #[arg(long)]
         smiles_column: Option<String>,
+        /// Output JSON-lines file.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Atom-pair relations a relation Transformer sees, as JSON lines (one object per input
+    /// row, in input order): `{"smiles", "spd": [[...]], "paths": [[[hop bond features]]]}`
+    /// (`-1` = different fragments) or `{"smiles", "error"}`.
+    Relations {
+        /// Input: one SMILES per line, or a CSV with --smiles-column (gzip accepted).
+        #[arg(long)]
+        input: PathBuf,
+        /// Read SMILES from this column of a CSV.
+        #[arg(long)]
+        smiles_column: Option<String>,
+        /// Feature scheme of the bond features along the paths: `ogb` or `pretrain-gnns`.
+        #[arg(long, default_value = "ogb")]
+        scheme: FeatureScheme,
+        /// Hops of each shortest path to list.
+        #[arg(long, default_value_t = 5)]
+        max_hops: usize,
         /// Output JSON-lines file.
         #[arg(long)]
         output: PathBuf,
@@ -154,6 +174,24 @@ fn run(cli: Cli) -> CliResult {
             let report = featurize_file(&input, smiles_column.as_deref(), scheme, &output)?;
             eprintln!(
                 "featurized {} rows ({} with errors, {} blank lines skipped) in {:.2?}",
+                report.molecules,
+                report.errors,
+                report.empty_skipped,
+                start.elapsed()
+            );
+        }
+        Command::Relations {
+            input,
+            smiles_column,
+            scheme,
+            max_hops,
+            output,
+        } => {
+            let start = std::time::Instant::now();
+            let report =
+                relations_file(&input, smiles_column.as_deref(), scheme, max_hops, &output)?;
+            eprintln!(
+                "wrote relations of {} rows ({} with errors, {} blank lines skipped) in {:.2?}",
                 report.molecules,
                 report.errors,
                 report.empty_skipped,

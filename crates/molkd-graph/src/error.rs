@@ -29,6 +29,9 @@ pub enum GraphError {
     /// A batch cannot be built as requested.
     #[error("cannot collate batch: {0}")]
     Collate(String),
+    /// 3D positions that do not fit a molecule.
+    #[error("3D coordinates: {0}")]
+    Coordinates(String),
 }
 
 /// Result alias of this crate.

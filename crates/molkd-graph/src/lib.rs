@@ -2,7 +2,9 @@
 //!
 //! Molecules → graph tensors for molkd: SMILES and reaction SMILES parsing (via
 //! `chematic-smiles`' port of RDKit), OGB and pretrain-gnns featurisation, Murcko scaffolds,
-//! batching into burn tensors, and differentiable message-passing primitives.
+//! 3D coordinates and atom-pair relations, batching into burn tensors (sparse graph batches
+//! for GNNs, padded dense batches for relation Transformers), and differentiable
+//! message-passing primitives.
 //!
 //! Nothing here names a backend: tensors live on the [`burn::tensor::Device`] the caller passes.
 //!
@@ -17,15 +19,18 @@
 //! ```
 
 pub mod batch;
+pub mod dense;
 pub mod error;
 pub mod featurize;
 pub mod message_passing;
 pub mod mol_graph;
 pub mod random;
 pub mod reaction;
+pub mod relations;
 pub mod scaffold;
 
 pub use batch::{Collate, GraphBatch, ReactionBatch};
+pub use dense::{DenseBatch, DenseCollate};
 pub use error::{GraphError, Result};
 pub use featurize::{
     FeatureScheme, Featurizer, OgbFeaturizer, PretrainGnnFeaturizer, parse_smiles,

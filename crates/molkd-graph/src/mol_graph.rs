@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{GraphError, Result};
+
 /// A molecule as categorical graph features: atoms in parse order (after hydrogen removal),
-/// each undirected bond listed once.
+/// each undirected bond listed once, and optionally a 3D position per atom (Å).
 ///
 /// Features are stored row-major in flat vectors so a dataset of thousands of molecules
 /// costs two allocations per molecule, not one per atom.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MolGraph {
     num_atoms: usize,
     atom_width: usize,
@@ -15,6 +17,8 @@ pub struct MolGraph {
     atom_features: Vec<i64>,
     bonds: Vec<[u32; 2]>,
     bond_features: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    coords: Option<Vec<[f32; 3]>>,
 }
 
 impl MolGraph {
@@ -41,7 +45,41 @@ impl MolGraph {
             atom_features,
             bonds,
             bond_features,
+            coords: None,
         }
+    }
+
+    /// The same graph with a 3D position (Å) per atom, in atom order. Errors: a count that is
+    /// not the atom count, or a coordinate that is not finite.
+    ///
+    /// ```
+    /// use molkd_graph::{Featurizer, OgbFeaturizer};
+    /// let water = OgbFeaturizer.featurize("O").unwrap();
+    /// let placed = water.clone().with_coords(vec![[0.0, 0.0, 0.1]]).unwrap();
+    /// assert_eq!(placed.coords(), Some(&[[0.0, 0.0, 0.1]][..]));
+    /// assert!(water.with_coords(vec![]).is_err());
+    /// ```
+    pub fn with_coords(mut self, coords: Vec<[f32; 3]>) -> Result<Self> {
+        if coords.len() != self.num_atoms {
+            return Err(GraphError::Coordinates(format!(
+                "{} positions for {} atoms",
+                coords.len(),
+                self.num_atoms
+            )));
+        }
+        if let Some(i) = coords.iter().position(|p| p.iter().any(|v| !v.is_finite())) {
+            return Err(GraphError::Coordinates(format!(
+                "atom {i} has a position that is not finite: {:?}",
+                coords[i]
+            )));
+        }
+        self.coords = Some(coords);
+        Ok(self)
+    }
+
+    /// 3D positions (Å) per atom, when the molecule has them.
+    pub fn coords(&self) -> Option<&[[f32; 3]]> {
+        self.coords.as_deref()
     }
 
     /// Number of (heavy) atoms.

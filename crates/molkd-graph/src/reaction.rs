@@ -32,7 +32,7 @@ pub struct Reaction {
 }
 
 /// A reaction's molecules featurised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReactionGraph {
     /// One graph per reactant.
     pub reactants: Vec<MolGraph>,

@@ -1,8 +1,10 @@
-//! `molkd featurize`: a SMILES file or CSV column → JSON lines of features.
+//! `molkd featurize` and `molkd relations`: a SMILES file or CSV column → JSON lines of
+//! features, or of the atom-pair relations a relation Transformer sees.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
+use molkd_graph::relations::{PairRelations, SPD_UNREACHABLE};
 use molkd_graph::{FeatureScheme, MolGraph};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -241,5 +243,97 @@ pub fn featurize_file(
 ) -> Result<FeaturizeReport> {
     write_output(output, &[input], |out| {
         featurize_to_jsonl(input, smiles_column, scheme, out)
+    })
+}
+
+/// One JSON line of `molkd relations`: `{"smiles", "spd", "paths"}` or `{"smiles", "error"}`.
+/// `spd[i][j]` is the shortest-path distance in bonds (`-1` across fragments); `paths[i][j]`
+/// lists, for each of the first `max_hops` hops of the shortest path from `i` to `j` (tie
+/// rule: `molkd_graph::relations`), that bond's features.
+pub fn relations_json(
+    smiles: &str,
+    graph: std::result::Result<&MolGraph, &str>,
+    max_hops: usize,
+) -> String {
+    #[derive(Serialize)]
+    struct Relations<'a> {
+        smiles: &'a str,
+        spd: Vec<Vec<i64>>,
+        paths: Vec<Vec<Vec<&'a [i64]>>>,
+    }
+    #[derive(Serialize)]
+    struct Failure<'a> {
+        smiles: &'a str,
+        error: &'a str,
+    }
+    let json = match graph {
+        Ok(g) => {
+            let r = PairRelations::of(g, max_hops);
+            let n = g.num_atoms();
+            serde_json::to_string(&Relations {
+                smiles,
+                spd: (0..n)
+                    .map(|i| {
+                        (0..n)
+                            .map(|j| match r.spd(i, j) {
+                                SPD_UNREACHABLE => -1,
+                                d => i64::from(d),
+                            })
+                            .collect()
+                    })
+                    .collect(),
+                paths: (0..n)
+                    .map(|i| (0..n).map(|j| r.path_features(g, i, j).collect()).collect())
+                    .collect(),
+            })
+        }
+        Err(error) => serde_json::to_string(&Failure { smiles, error }),
+    };
+    json.unwrap_or_else(|e| format!("{{\"error\":\"serialisation failed: {e}\"}}"))
+}
+
+/// `molkd relations`: the pair relations of every input row (as [`relations_json`], features
+/// of `scheme`) into the file `output`, one line per row in input order, written atomically
+/// and never over `input`.
+pub fn relations_file(
+    input: &Path,
+    smiles_column: Option<&str>,
+    scheme: FeatureScheme,
+    max_hops: usize,
+    output: &Path,
+) -> Result<FeaturizeReport> {
+    let (molecules, empty_skipped) = read_molecules(input, smiles_column)?;
+    let featurizer = scheme.featurizer();
+    write_output(output, &[input], |out| {
+        let mut report = FeaturizeReport {
+            empty_skipped,
+            ..Default::default()
+        };
+        let io = |source| TrainError::Io {
+            path: output.to_path_buf(),
+            source,
+        };
+        for chunk in molecules.chunks(4096) {
+            let lines: Vec<(bool, String)> = chunk
+                .par_iter()
+                .map(|m| match &m.error {
+                    Some(e) => (false, relations_json(&m.smiles, Err(e), max_hops)),
+                    None => match featurizer.featurize(&m.smiles) {
+                        Ok(g) => (true, relations_json(&m.smiles, Ok(&g), max_hops)),
+                        Err(e) => (
+                            false,
+                            relations_json(&m.smiles, Err(&e.to_string()), max_hops),
+                        ),
+                    },
+                })
+                .collect();
+            for (ok, line) in lines {
+                report.molecules += 1;
+                report.errors += usize::from(!ok);
+                out.write_all(line.as_bytes()).map_err(io)?;
+                out.write_all(b"\n").map_err(io)?;
+            }
+        }
+        Ok(report)
     })
 }

@@ -198,7 +198,7 @@ impl CsvSpec {
 }
 
 /// A usable row: SMILES, graph, labels.
-type ParsedRow = (String, MolGraph, Vec<Option<f32>>);
+pub(crate) type ParsedRow = (String, MolGraph, Vec<Option<f32>>);
 
 fn parse_label(cell: &str, task_type: TaskType) -> std::result::Result<Option<f32>, String> {
     let cell = cell.trim();
@@ -295,6 +295,8 @@ impl fmt::Display for SkipReport<'_> {
                 "malformed row"
             } else if reason.starts_with("column") {
                 "bad label"
+            } else if reason.starts_with("geometry") {
+                "geometry not matching its SMILES"
             } else {
                 "invalid SMILES"
             }

@@ -369,7 +369,7 @@ pub fn load_uspto_480k_jin(
 /// not a number or outside 0–100 % (0–1 for the fraction file), an unknown split, reaction
 /// text without `>>` or with an empty side or empty component, and a component that does not
 /// parse or featurise (named in the reason). Errors are only for the file as a whole: it cannot
-/// be read, lacks a column, or has no usable row ([`TrainError::NoUsableRows`]).
+/// be read, lacks a column, or has no usable row ([`crate::TrainError::NoUsableRows`]).
 pub fn load_reactions(
     format: ReactionFormat,
     path: &Path,

@@ -1,0 +1,97 @@
+//! RDKit parity of `molkd relations` on ≥ 5,000 real SMILES (needs MOLKD_DATA_DIR, python3 with
+//! RDKit): shortest-path distances identical to `Chem.GetDistanceMatrix`, and where the
+//! shortest path is unique, the path's bonds those of `Chem.GetShortestPath`.
+
+mod common;
+
+use common::{data_dir, molkd, rdkit_reference, read_jsonl, sample_smiles};
+use molkd::graph::relations::PairRelations;
+use molkd::graph::{Featurizer, OgbFeaturizer};
+
+#[test]
+#[ignore = "needs MOLKD_DATA_DIR and python3 with RDKit"]
+fn relations_match_rdkit_on_real_smiles() {
+    let sample = sample_smiles(&data_dir());
+    assert!(sample.len() >= 5000, "only {} SMILES sampled", sample.len());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("sample.smi");
+    std::fs::write(&input, sample.join("\n") + "\n").unwrap();
+    let ours = tmp.path().join("molkd.jsonl");
+    let reference = tmp.path().join("rdkit.jsonl");
+    let (ok, _, stderr) = molkd(&[
+        "relations",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        ours.to_str().unwrap(),
+    ]);
+    assert!(ok, "molkd relations failed: {stderr}");
+    rdkit_reference(&[
+        "relations",
+        input.to_str().unwrap(),
+        reference.to_str().unwrap(),
+    ]);
+    let (ours, reference) = (read_jsonl(&ours), read_jsonl(&reference));
+    assert_eq!(ours.len(), sample.len());
+    assert_eq!(reference.len(), sample.len());
+    let (mut molecules, mut identical, mut unique_paths, mut same_paths) = (0, 0, 0usize, 0usize);
+    let mut mismatches = Vec::new();
+    for ((a, b), smiles) in ours.iter().zip(&reference).zip(&sample) {
+        assert_eq!(a["smiles"], b["smiles"], "outputs are in input order");
+        if b.get("error").is_some() || a.get("error").is_some() {
+            continue;
+        }
+        molecules += 1;
+        if a["spd"] == b["spd"] {
+            identical += 1;
+        } else if mismatches.len() < 10 {
+            mismatches.push(format!("{smiles}: SPD differs"));
+        }
+        // Paths: compare atom sequences where the shortest path is unique.
+        let graph = OgbFeaturizer.featurize(smiles).unwrap();
+        let relations = PairRelations::of(&graph, graph.num_atoms().max(1));
+        for (pair, atoms) in b["paths"].as_object().unwrap() {
+            let (i, j) = pair.split_once(',').unwrap();
+            let (i, j): (usize, usize) = (i.parse().unwrap(), j.parse().unwrap());
+            if relations.num_shortest_paths(i, j) != 1 {
+                continue;
+            }
+            unique_paths += 1;
+            let mut at = i;
+            let mut ours = vec![i];
+            for &bond in relations.path(i, j) {
+                let [u, v] = graph.bond_atoms(bond as usize);
+                at = if u as usize == at {
+                    v as usize
+                } else {
+                    u as usize
+                };
+                ours.push(at);
+            }
+            let theirs: Vec<usize> = atoms
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap() as usize)
+                .collect();
+            if ours == theirs {
+                same_paths += 1;
+            } else if mismatches.len() < 10 {
+                mismatches.push(format!("{smiles}: path {i}→{j} {ours:?} vs {theirs:?}"));
+            }
+        }
+    }
+    println!(
+        "relations parity: SPD identical for {identical} of {molecules} molecules; unique \
+         shortest paths identical for {same_paths} of {unique_paths} pairs"
+    );
+    for m in &mismatches {
+        println!("  mismatch {m}");
+    }
+    assert!(molecules >= 5000);
+    assert_eq!(identical, molecules, "SPD must match RDKit exactly");
+    assert_eq!(
+        same_paths, unique_paths,
+        "unique paths must match RDKit exactly"
+    );
+}
