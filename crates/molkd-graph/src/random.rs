@@ -61,16 +61,25 @@ impl RngCore for Generator {
 }
 
 /// burn draws initial parameters from its device generator, which is global to the process.
-/// Seeding it and drawing every parameter happen under this lock, so concurrent runs never
-/// interleave their draws.
+/// Every molkd module draws its parameters under this lock ([`init_atomic`]), and
+/// [`init_seeded`] seeds the generator under it too, so concurrent runs never interleave their
+/// draws.
 static DEVICE_GENERATOR: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// How deep this thread is inside [`with_device_generator`] (the lock is re-entrant for
+    /// it: a model's `init` builds its layers, each of which takes the lock too).
+    static HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// Builds a module with burn's device generator seeded to `seed`, and materialises its lazily
 /// initialised parameters before returning, all under a process-wide lock: the initial weights
 /// depend on `seed` alone, even while other threads build or train models.
 ///
-/// Every molkd training loop initialises its models through this; other code that draws from
-/// burn's device generator (`Tensor::random`) is not synchronised with it.
+/// Every molkd training loop initialises its models through this, and every molkd module's
+/// `init` draws under the same lock ([`init_atomic`]). Code outside molkd that draws from
+/// burn's device generator at the same time (burn's own `LinearConfig::init`,
+/// `Tensor::random`) is not synchronised with it.
 ///
 /// ```
 /// use burn::nn::LinearConfig;
@@ -89,21 +98,50 @@ pub fn init_seeded<M: Module, E>(
 ) -> Result<M, E> {
     with_device_generator(|| {
         device.seed(seed);
-        let module = init()?;
+        try_init_atomic(init)
+    })
+}
+
+/// Builds a module and draws all its (lazily initialised) parameters under the lock of
+/// [`init_seeded`], so its draws never interleave with another thread's seeded run. molkd's
+/// module configurations build through this.
+pub fn init_atomic<M: Module>(build: impl FnOnce() -> M) -> M {
+    with_device_generator(|| {
+        let module = build();
+        module.visit(&mut Materialize);
+        module
+    })
+}
+
+/// [`init_atomic`] for a fallible build.
+pub fn try_init_atomic<M: Module, E>(build: impl FnOnce() -> Result<M, E>) -> Result<M, E> {
+    with_device_generator(|| {
+        let module = build()?;
         module.visit(&mut Materialize);
         Ok(module)
     })
 }
 
-/// Runs `f` holding the lock of [`init_seeded`], for code that may draw from burn's device
-/// generator without needing particular values, such as building a model whose parameters a
-/// checkpoint then replaces: its draws cannot fall between another run's seeding and drawing.
+/// Runs `f` holding the lock of [`init_seeded`] (re-entrant within a thread), for code that
+/// may draw from burn's device generator without needing particular values, such as building a
+/// model whose parameters a checkpoint then replaces.
 pub fn with_device_generator<T>(f: impl FnOnce() -> T) -> T {
+    if HELD.get() > 0 {
+        return f();
+    }
     // A panic while holding the lock leaves nothing half-done that matters: the next holder
     // reseeds first.
     let _guard = DEVICE_GENERATOR
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    struct Depth;
+    impl Drop for Depth {
+        fn drop(&mut self) {
+            HELD.set(HELD.get() - 1);
+        }
+    }
+    HELD.set(HELD.get() + 1);
+    let _depth = Depth;
     f()
 }
 

@@ -33,6 +33,11 @@ pub struct CategoricalEmbedding {
 impl CategoricalEmbeddingConfig {
     /// Initialises the tables on `device`.
     pub fn init(&self, device: &Device) -> CategoricalEmbedding {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> CategoricalEmbedding {
         let blocks: Vec<Tensor<2>> = self
             .vocab_sizes
             .iter()

@@ -77,6 +77,11 @@ pub struct GnnEncoder {
 impl GnnEncoderConfig {
     /// Initialises the encoder; at least one layer is needed.
     pub fn init(&self, device: &Device) -> Result<GnnEncoder> {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::try_init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> Result<GnnEncoder> {
         let dropout = DropoutConfig::new(self.dropout).init()?;
         let (atom_embedding, layers) = init_stack(
             "GnnEncoder",

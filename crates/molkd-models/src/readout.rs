@@ -47,6 +47,11 @@ pub struct Readout {
 impl ReadoutConfig {
     /// Initialises the readout on `device`.
     pub fn init(&self, device: &Device) -> Readout {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> Readout {
         Readout {
             gate: (self.kind == ReadoutKind::Attention)
                 .then(|| LinearConfig::new(self.d_input, 1).init(device)),

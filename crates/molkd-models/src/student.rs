@@ -71,6 +71,11 @@ pub struct StudentOutput {
 impl StudentModelConfig {
     /// Initialises the model on `device`.
     pub fn init(&self, device: &Device) -> Result<StudentModel> {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::try_init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> Result<StudentModel> {
         if self.num_tasks == 0 {
             return Err(ModelError::InvalidConfig(
                 "num_tasks must be positive".into(),

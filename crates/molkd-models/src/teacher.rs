@@ -52,6 +52,11 @@ pub struct TeacherModel {
 impl TeacherModelConfig {
     /// Initialises the teacher on `device`.
     pub fn init(&self, device: &Device) -> Result<TeacherModel> {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::try_init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> Result<TeacherModel> {
         let (atom_embedding, layers) = init_stack(
             "TeacherModel",
             self.conv,

@@ -54,6 +54,11 @@ pub struct GatConv {
 impl GatConvConfig {
     /// Initialises the layer; `heads` must divide `d_model`.
     pub fn init(&self, device: &Device) -> Result<GatConv> {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::try_init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> Result<GatConv> {
         if self.heads == 0 || !self.d_model.is_multiple_of(self.heads) {
             return Err(ModelError::InvalidConfig(format!(
                 "GAT: {} heads do not divide width {}",

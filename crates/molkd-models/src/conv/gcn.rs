@@ -34,6 +34,11 @@ pub struct GcnConv {
 impl GcnConvConfig {
     /// Initialises the layer on `device`.
     pub fn init(&self, device: &Device) -> GcnConv {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> GcnConv {
         GcnConv {
             linear: LinearConfig::new(self.d_model, self.d_model).init(device),
             edge_embedding: edge_embedding(&self.bond_vocab_sizes, self.d_model, device),

@@ -39,6 +39,11 @@ pub struct GinConv {
 impl GinConvConfig {
     /// Initialises the layer on `device`.
     pub fn init(&self, device: &burn::tensor::Device) -> GinConv {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &burn::tensor::Device) -> GinConv {
         GinConv {
             edge_embedding: CategoricalEmbeddingConfig::new(
                 self.bond_vocab_sizes.clone(),

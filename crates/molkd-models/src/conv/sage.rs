@@ -54,6 +54,11 @@ pub struct SageConv {
 impl SageConvConfig {
     /// Initialises the layer on `device`.
     pub fn init(&self, device: &Device) -> SageConv {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> SageConv {
         let d = self.d_model;
         SageConv {
             lin_self: LinearConfig::new(d, d).init(device),

@@ -33,6 +33,11 @@ pub struct TagConv {
 impl TagConvConfig {
     /// Initialises the layer on `device`.
     pub fn init(&self, device: &Device) -> TagConv {
+        // Drawn under molkd's device-generator lock: see `molkd_graph::random`.
+        molkd_graph::random::init_atomic(|| self.build(device))
+    }
+
+    fn build(&self, device: &Device) -> TagConv {
         TagConv {
             linear: LinearConfig::new((self.hops + 1) * self.d_model, self.d_model).init(device),
             hops: self.hops,
