@@ -276,3 +276,39 @@ pub fn synthetic_csv(dir: &Path, n: usize) -> PathBuf {
     std::fs::write(&path, csv).unwrap();
     path
 }
+
+/// Writes `smiles` (one per line) to a temporary file, runs `molkd ARGS --input IN --output
+/// OUT` and `rdkit_reference.py COMMAND IN OUT` on it, and returns both JSON-lines outputs,
+/// each checked to have one line per input SMILES in input order.
+pub fn molkd_and_rdkit(
+    smiles: &[String],
+    molkd_args: &[&str],
+    rdkit_command: &str,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("sample.smi");
+    std::fs::write(&input, smiles.join("\n") + "\n").unwrap();
+    let ours = tmp.path().join("molkd.jsonl");
+    let reference = tmp.path().join("rdkit.jsonl");
+    let mut args = molkd_args.to_vec();
+    args.extend([
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        ours.to_str().unwrap(),
+    ]);
+    let (ok, _, stderr) = molkd(&args);
+    assert!(ok, "molkd {molkd_args:?} failed: {stderr}");
+    rdkit_reference(&[
+        rdkit_command,
+        input.to_str().unwrap(),
+        reference.to_str().unwrap(),
+    ]);
+    let (ours, reference) = (read_jsonl(&ours), read_jsonl(&reference));
+    assert_eq!(ours.len(), smiles.len());
+    assert_eq!(reference.len(), smiles.len());
+    for (a, b) in ours.iter().zip(&reference) {
+        assert_eq!(a["smiles"], b["smiles"], "outputs are in input order");
+    }
+    (ours, reference)
+}

@@ -8,7 +8,7 @@ use molkd_graph::{Featurizer, MolGraph};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::table::read_table;
+use super::table::{Table, read_table};
 use crate::error::{Result, TrainError};
 use crate::run_dir::Fingerprint;
 
@@ -140,6 +140,29 @@ impl CsvSpec {
             })
             .collect();
 
+        MoleculeDataset::assemble(path, &table, task_names, task_type, parsed, |data| {
+            let continuous = !data.skipped.is_empty()
+                && data
+                    .skipped
+                    .iter()
+                    .all(|s| s.reason.contains("is not 0 or 1"));
+            continuous.then_some("these labels look continuous: did you mean `--task regression`?")
+        })
+    }
+}
+
+impl MoleculeDataset {
+    /// The data set of `table`'s rows parsed into `parsed` (one result per record, in order):
+    /// usable rows kept, the others and the table's malformed rows skipped with their reason.
+    /// No usable row is an error carrying the skip report and `hint(&data)`.
+    pub(crate) fn assemble(
+        path: &Path,
+        table: &Table,
+        task_names: Vec<String>,
+        task_type: TaskType,
+        parsed: Vec<std::result::Result<ParsedRow, String>>,
+        hint: impl Fn(&MoleculeDataset) -> Option<&'static str>,
+    ) -> Result<MoleculeDataset> {
         let mut data = MoleculeDataset {
             name: path
                 .file_name()
@@ -179,18 +202,11 @@ impl CsvSpec {
         }
         data.skipped.sort_by_key(|s| s.row);
         if data.is_empty() {
-            let continuous = !data.skipped.is_empty()
-                && data
-                    .skipped
-                    .iter()
-                    .all(|s| s.reason.contains("is not 0 or 1"));
-            let hint = continuous
-                .then_some("these labels look continuous: did you mean `--task regression`?");
             return Err(no_usable_rows(
                 path,
                 &data.skip_report().to_string(),
                 &data.skipped,
-                hint,
+                hint(&data),
             ));
         }
         Ok(data)

@@ -14,7 +14,7 @@ use molkd_graph::{Featurizer, MolGraph};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{MoleculeDataset, ParsedRow, SkippedRow, TaskType, no_usable_rows};
+use super::dataset::{MoleculeDataset, ParsedRow, TaskType};
 use super::table::read_table;
 use crate::error::{Result, TrainError};
 
@@ -262,53 +262,15 @@ pub fn load_qm9(
             Ok((smiles.to_string(), graph, labels))
         })
         .collect();
-    let mut data = MoleculeDataset {
-        name: path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        task_names: targets.iter().map(|t| t.name().to_string()).collect(),
-        task_type: TaskType::Regression,
-        smiles: Vec::new(),
-        graphs: Vec::new(),
-        labels: Vec::new(),
-        rows: Vec::new(),
-        skipped: table
-            .malformed
-            .iter()
-            .map(|(row, line, reason)| SkippedRow {
-                row: *row,
-                line: *line,
-                reason: format!("malformed row: {reason}"),
-            })
-            .collect(),
-        total_rows: table.records.len() + table.malformed.len(),
-    };
-    for (i, result) in parsed.into_iter().enumerate() {
-        match result {
-            Ok((smiles, graph, labels)) => {
-                data.smiles.push(smiles);
-                data.graphs.push(graph);
-                data.labels.extend(labels);
-                data.rows.push(table.rows[i]);
-            }
-            Err(reason) => data.skipped.push(SkippedRow {
-                row: table.rows[i],
-                line: table.lines[i],
-                reason,
-            }),
-        }
-    }
-    data.skipped.sort_by_key(|s| s.row);
-    if data.is_empty() {
-        return Err(no_usable_rows(
-            path,
-            &data.skip_report().to_string(),
-            &data.skipped,
-            None,
-        ));
-    }
-    Ok(data)
+    let task_names = targets.iter().map(|t| t.name().to_string()).collect();
+    MoleculeDataset::assemble(
+        path,
+        &table,
+        task_names,
+        TaskType::Regression,
+        parsed,
+        |_| None,
+    )
 }
 
 #[cfg(test)]
