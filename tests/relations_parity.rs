@@ -36,17 +36,7 @@ fn relations_match_rdkit_on_real_smiles() {
                 continue;
             }
             unique_paths += 1;
-            let mut at = i;
-            let mut ours = vec![i];
-            for &bond in relations.path(i, j) {
-                let [u, v] = graph.bond_atoms(bond as usize);
-                at = if u as usize == at {
-                    v as usize
-                } else {
-                    u as usize
-                };
-                ours.push(at);
-            }
+            let ours = relations.path_atoms(&graph, i, j);
             let theirs: Vec<usize> = atoms
                 .as_array()
                 .unwrap()

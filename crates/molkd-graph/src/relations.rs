@@ -142,6 +142,29 @@ impl PairRelations {
         &hops[..len]
     }
 
+    /// Atoms along the kept hops of the path `i → j` of `graph` (the molecule these relations
+    /// were computed from), starting at `i`.
+    ///
+    /// ```
+    /// use molkd_graph::{Featurizer, OgbFeaturizer, relations::PairRelations};
+    /// let benzene = OgbFeaturizer.featurize("c1ccccc1").unwrap();
+    /// // Two shortest paths join atoms 0 and 3; the tie rule takes the lower-index side.
+    /// assert_eq!(PairRelations::of(&benzene, 5).path_atoms(&benzene, 0, 3), [0, 1, 2, 3]);
+    /// ```
+    pub fn path_atoms(&self, graph: &MolGraph, i: usize, j: usize) -> Vec<usize> {
+        let mut atoms = vec![i];
+        for &bond in self.path(i, j) {
+            let [u, v] = graph.bond_atoms(bond as usize);
+            let at = *atoms.last().unwrap_or(&i);
+            atoms.push(if u as usize == at {
+                v as usize
+            } else {
+                u as usize
+            });
+        }
+        atoms
+    }
+
     /// Bond features of each hop of the path `i → j` (`graph` is the molecule these relations
     /// were computed from).
     pub fn path_features<'g>(

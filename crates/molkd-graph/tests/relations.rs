@@ -17,20 +17,7 @@ fn spd_paths_and_ties() {
     assert_eq!(r.spd_matrix()[0], [0, 1, 2, 3, 2, 1]);
     assert_eq!(r.num_shortest_paths(0, 3), 2);
     assert_eq!(r.num_shortest_paths(0, 2), 1);
-    let atoms_on_path = |i: usize, j: usize| {
-        let mut at = i;
-        let mut visited = vec![i];
-        for &b in r.path(i, j) {
-            let [u, v] = benzene.bond_atoms(b as usize);
-            at = if u as usize == at {
-                v as usize
-            } else {
-                u as usize
-            };
-            visited.push(at);
-        }
-        visited
-    };
+    let atoms_on_path = |i: usize, j: usize| r.path_atoms(&benzene, i, j);
     assert_eq!(atoms_on_path(0, 3), [0, 1, 2, 3]);
     assert_eq!(atoms_on_path(3, 0), [3, 2, 1, 0]);
     assert_eq!(atoms_on_path(4, 0), [4, 5, 0]);
