@@ -34,6 +34,7 @@ pub mod encoder;
 pub mod error;
 pub mod norm;
 pub mod readout;
+pub mod relation;
 pub mod student;
 pub mod teacher;
 
