@@ -85,20 +85,31 @@ fn gin_forward_and_backward_agree_across_backends() {
     );
     for (name, device) in devices() {
         let (out, grads) = step(tmp.path(), &device);
-        eprintln!(
-            "{name}: {} outputs and {} parameter gradients compared with flex",
-            out.len(),
-            grads.len()
+        assert_agree(
+            &format!("GIN on {name}"),
+            (&out_flex, &grads_flex),
+            (&out, &grads),
         );
-        for (a, b) in out_flex.iter().zip(&out) {
-            assert!((a - b).abs() < 1e-4, "{name}: outputs {a} vs {b}");
-        }
-        assert_eq!(grads_flex.len(), grads.len(), "{name}");
-        for (k, (ga, gb)) in grads_flex.iter().zip(&grads).enumerate() {
-            for (a, b) in ga.iter().zip(gb) {
-                let close = (a - b).abs() < 1e-4 * (1.0 + a.abs());
-                assert!(close, "{name}: parameter {k}: {a} vs {b}");
-            }
+    }
+}
+
+/// Outputs and gradients within 1e-4 (gradients relative to their size) of the reference's.
+fn assert_agree(what: &str, reference: (&[f32], &[Vec<f32>]), other: (&[f32], &[Vec<f32>])) {
+    let ((out_ref, grads_ref), (out, grads)) = (reference, other);
+    eprintln!(
+        "{what}: {} outputs and {} parameter gradients compared with flex",
+        out.len(),
+        grads.len()
+    );
+    assert_eq!(out_ref.len(), out.len(), "{what}");
+    for (a, b) in out_ref.iter().zip(out) {
+        assert!((a - b).abs() < 1e-4, "{what}: outputs {a} vs {b}");
+    }
+    assert_eq!(grads_ref.len(), grads.len(), "{what}");
+    for (k, (ga, gb)) in grads_ref.iter().zip(grads).enumerate() {
+        for (a, b) in ga.iter().zip(gb) {
+            let close = (a - b).abs() < 1e-4 * (1.0 + a.abs());
+            assert!(close, "{what}: parameter {k}: {a} vs {b}");
         }
     }
 }
@@ -156,20 +167,10 @@ fn relation_transformer_agrees_across_backends() {
     let (out_flex, grads_flex) = step(&reference);
     for (name, device) in devices() {
         let (out, grads) = step(&device);
-        eprintln!(
-            "relation Transformer on {name}: {} outputs and {} parameter gradients compared with flex",
-            out.len(),
-            grads.len()
+        assert_agree(
+            &format!("relation Transformer on {name}"),
+            (&out_flex, &grads_flex),
+            (&out, &grads),
         );
-        for (a, b) in out_flex.iter().zip(&out) {
-            assert!((a - b).abs() < 1e-4, "{name}: outputs {a} vs {b}");
-        }
-        assert_eq!(grads_flex.len(), grads.len(), "{name}");
-        for (k, (ga, gb)) in grads_flex.iter().zip(&grads).enumerate() {
-            for (a, b) in ga.iter().zip(gb) {
-                let close = (a - b).abs() < 1e-4 * (1.0 + a.abs());
-                assert!(close, "{name}: parameter {k}: {a} vs {b}");
-            }
-        }
     }
 }

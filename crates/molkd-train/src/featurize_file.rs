@@ -200,6 +200,18 @@ pub fn featurize_to_jsonl(
     scheme: FeatureScheme,
     output: &mut dyn Write,
 ) -> Result<FeaturizeReport> {
+    jsonl_per_row(input, smiles_column, scheme, output, graph_json)
+}
+
+/// The loop behind `featurize` and `relations`: reads the rows of `input`, featurises each
+/// with `scheme` (in parallel), and writes `line(smiles, graph or error)` per row, in order.
+fn jsonl_per_row(
+    input: &Path,
+    smiles_column: Option<&str>,
+    scheme: FeatureScheme,
+    output: &mut dyn Write,
+    line: impl Fn(&str, std::result::Result<&MolGraph, &str>) -> String + Sync,
+) -> Result<FeaturizeReport> {
     let (molecules, empty_skipped) = read_molecules(input, smiles_column)?;
     let featurizer = scheme.featurizer();
     let mut report = FeaturizeReport {
@@ -211,21 +223,21 @@ pub fn featurize_to_jsonl(
         source,
     };
     // Chunks bound memory on large files while keeping every core busy.
-    for chunk in molecules.chunks(8192) {
+    for chunk in molecules.chunks(4096) {
         let lines: Vec<(bool, String)> = chunk
             .par_iter()
             .map(|m| match &m.error {
-                Some(e) => (false, graph_json(&m.smiles, Err(e))),
+                Some(e) => (false, line(&m.smiles, Err(e))),
                 None => match featurizer.featurize(&m.smiles) {
-                    Ok(g) => (true, graph_json(&m.smiles, Ok(&g))),
-                    Err(e) => (false, graph_json(&m.smiles, Err(&e.to_string()))),
+                    Ok(g) => (true, line(&m.smiles, Ok(&g))),
+                    Err(e) => (false, line(&m.smiles, Err(&e.to_string()))),
                 },
             })
             .collect();
-        for (ok, line) in lines {
+        for (ok, text) in lines {
             report.molecules += 1;
             report.errors += usize::from(!ok);
-            output.write_all(line.as_bytes()).map_err(io)?;
+            output.write_all(text.as_bytes()).map_err(io)?;
             output.write_all(b"\n").map_err(io)?;
         }
     }
@@ -302,38 +314,9 @@ pub fn relations_file(
     max_hops: usize,
     output: &Path,
 ) -> Result<FeaturizeReport> {
-    let (molecules, empty_skipped) = read_molecules(input, smiles_column)?;
-    let featurizer = scheme.featurizer();
     write_output(output, &[input], |out| {
-        let mut report = FeaturizeReport {
-            empty_skipped,
-            ..Default::default()
-        };
-        let io = |source| TrainError::Io {
-            path: output.to_path_buf(),
-            source,
-        };
-        for chunk in molecules.chunks(4096) {
-            let lines: Vec<(bool, String)> = chunk
-                .par_iter()
-                .map(|m| match &m.error {
-                    Some(e) => (false, relations_json(&m.smiles, Err(e), max_hops)),
-                    None => match featurizer.featurize(&m.smiles) {
-                        Ok(g) => (true, relations_json(&m.smiles, Ok(&g), max_hops)),
-                        Err(e) => (
-                            false,
-                            relations_json(&m.smiles, Err(&e.to_string()), max_hops),
-                        ),
-                    },
-                })
-                .collect();
-            for (ok, line) in lines {
-                report.molecules += 1;
-                report.errors += usize::from(!ok);
-                out.write_all(line.as_bytes()).map_err(io)?;
-                out.write_all(b"\n").map_err(io)?;
-            }
-        }
-        Ok(report)
+        jsonl_per_row(input, smiles_column, scheme, out, |smiles, graph| {
+            relations_json(smiles, graph, max_hops)
+        })
     })
 }
