@@ -220,17 +220,8 @@ impl HostBatch {
         self_loops: bool,
     ) -> GraphBatch {
         let n = self.batch.len();
-        let column_max = |data: &[i64], width: usize| -> Vec<i64> {
-            let mut max = vec![-1i64; width];
-            for row in data.chunks_exact(width) {
-                for (m, &v) in max.iter_mut().zip(row) {
-                    *m = (*m).max(v);
-                }
-            }
-            max
-        };
-        let atom_feature_max = column_max(&self.atom_features, atom_width);
-        let bond_feature_max = column_max(&self.edge_features, bond_width);
+        let atom_feature_max = column_max(self.atom_features.chunks_exact(atom_width), atom_width);
+        let bond_feature_max = column_max(self.edge_features.chunks_exact(bond_width), bond_width);
         let e = self.edge_index.len() / 2;
         let int2 = |data: Vec<i64>, shape: [usize; 2]| {
             Tensor::<2, Int>::from_data(TensorData::new(data, shape), device)
@@ -309,4 +300,16 @@ impl Collate {
             num_reactions: reactions.len(),
         })
     }
+}
+
+/// The largest value of each of `width` feature columns over `rows` (`-1` without rows), kept
+/// on the host so embeddings can check their vocabularies without reading the device.
+pub(crate) fn column_max<'a>(rows: impl IntoIterator<Item = &'a [i64]>, width: usize) -> Vec<i64> {
+    let mut max = vec![-1i64; width];
+    for row in rows {
+        for (m, &v) in max.iter_mut().zip(row) {
+            *m = (*m).max(v);
+        }
+    }
+    max
 }

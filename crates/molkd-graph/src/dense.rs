@@ -5,6 +5,7 @@
 
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
+use crate::batch::column_max;
 use crate::error::{GraphError, Result};
 use crate::mol_graph::MolGraph;
 use crate::relations::{PairRelations, SPD_UNREACHABLE};
@@ -166,27 +167,14 @@ impl DenseCollate {
         let mut paths = vec![0i64; b * n * n * h * fb];
         let mut coords = vec![0f32; if self.coords { b * n * 3 } else { 0 }];
         let mut padding = vec![true; b * n];
-        let mut atom_max = vec![-1i64; fa];
-        let mut bond_max = vec![-1i64; fb];
         let mut max_degree = 0;
         for (k, g) in graphs.iter().enumerate() {
             let m = g.num_atoms();
-            for i in 0..m {
-                let row = g.atom(i);
-                atoms[(k * n + i) * fa..(k * n + i + 1) * fa].copy_from_slice(row);
-                for (c, &v) in row.iter().enumerate() {
-                    atom_max[c] = atom_max[c].max(v);
-                }
-                padding[k * n + i] = false;
-            }
+            atoms[k * n * fa..(k * n + m) * fa].copy_from_slice(g.atom_features());
+            padding[k * n..k * n + m].fill(false);
             for &[u, v] in g.bonds() {
                 degree[k * n + u as usize] += 1;
                 degree[k * n + v as usize] += 1;
-            }
-            for j in 0..g.num_bonds() {
-                for (c, &v) in g.bond(j).iter().enumerate() {
-                    bond_max[c] = bond_max[c].max(v);
-                }
             }
             max_degree =
                 max_degree.max(degree[k * n..k * n + m].iter().copied().max().unwrap_or(0));
@@ -225,8 +213,18 @@ impl DenseCollate {
                 .then(|| Tensor::from_data(TensorData::new(coords, [b, n, 3]), device)),
             padding_mask: Tensor::from_data(TensorData::new(padding, [b, n]), device),
             num_atoms: graphs.iter().map(|g| g.num_atoms()).collect(),
-            atom_feature_max: atom_max,
-            bond_feature_max: bond_max,
+            atom_feature_max: column_max(
+                graphs
+                    .iter()
+                    .flat_map(|g| g.atom_features().chunks_exact(fa)),
+                fa,
+            ),
+            bond_feature_max: column_max(
+                graphs
+                    .iter()
+                    .flat_map(|g| g.bond_features().chunks_exact(fb.max(1))),
+                fb,
+            ),
             max_degree,
         })
     }

@@ -65,10 +65,12 @@ pub enum CheckpointError {
 /// SHA-256 of `bytes`, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    to_hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` (a digest) as lowercase hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn file_sha256(path: &Path) -> Result<String, CheckpointError> {
@@ -278,6 +280,17 @@ pub trait Checkpointed: Module + Clone + Sized {
     /// Loads a model saved with [`Checkpointed::save`], whatever its architecture, after
     /// verifying the checksums of its files.
     fn load(dir: &Path, device: &Device) -> Result<(Self, Self::Config), CheckpointError> {
+        Self::load_with(dir, device, &[])
+    }
+
+    /// [`Checkpointed::load`] of a checkpoint saved with companion files
+    /// ([`Checkpointed::save_with`]): `companions` must be among the files its checksums
+    /// cover, and are verified with them.
+    fn load_with(
+        dir: &Path,
+        device: &Device,
+        companions: &[&str],
+    ) -> Result<(Self, Self::Config), CheckpointError> {
         if !dir.join(CONFIG_FILE).is_file() {
             // Say what is missing before complaining about checksums.
             return Err(CheckpointError::Io {
@@ -288,7 +301,11 @@ pub trait Checkpointed: Module + Clone + Sized {
                 ),
             });
         }
-        verify_checksums(dir, &[MODEL_FILE, CONFIG_FILE])?;
+        let required: Vec<&str> = [MODEL_FILE, CONFIG_FILE]
+            .into_iter()
+            .chain(companions.iter().copied())
+            .collect();
+        verify_checksums(dir, &required)?;
         let config: Self::Config = load_config(dir)?;
         // Whatever the fresh model would draw stays clear of other runs' seeded draws.
         let model = molkd_graph::random::with_device_generator(|| {

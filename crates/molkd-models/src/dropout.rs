@@ -49,11 +49,24 @@ impl DropoutConfig {
 impl Dropout {
     /// Shapes: `[..]` → same. Draws from `rng` only while training.
     pub fn forward<const D: usize>(&self, input: Tensor<D>, rng: &mut Generator) -> Tensor<D> {
+        let shape = input.dims();
+        self.forward_broadcast(input, shape, rng)
+    }
+
+    /// Dropout with one draw per element of `mask_shape` (1 on the broadcast axes), so whole
+    /// slices are kept or dropped together: `[B, 1, 1]` over `[B, T, d]` is stochastic depth,
+    /// one draw per sample.
+    pub fn forward_broadcast<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        mask_shape: [usize; D],
+        rng: &mut Generator,
+    ) -> Tensor<D> {
         if !self.is_active(&input) {
             return input;
         }
         let mask =
-            molkd_graph::random::dropout_mask(input.dims(), 1.0 - self.prob, &input.device(), rng);
+            molkd_graph::random::dropout_mask(mask_shape, 1.0 - self.prob, &input.device(), rng);
         input * mask
     }
 

@@ -14,6 +14,10 @@ pub struct CategoricalEmbeddingConfig {
     pub vocab_sizes: Vec<usize>,
     /// Embedding width.
     pub d_model: usize,
+    /// One initializer for the whole stacked table; `None`: each block Xavier-uniform on its
+    /// own shape (pretrain-gnns).
+    #[config(default = "None")]
+    pub initializer: Option<Initializer>,
 }
 
 /// `Σ_j E_j[x_j]`: one embedding table per categorical feature column, summed — OGB's
@@ -38,6 +42,13 @@ impl CategoricalEmbeddingConfig {
     }
 
     fn build(&self, device: &Device) -> CategoricalEmbedding {
+        if let Some(initializer) = &self.initializer {
+            let rows = self.vocab_sizes.iter().sum::<usize>();
+            return CategoricalEmbedding {
+                weight: initializer.init([rows, self.d_model], device),
+                vocab_sizes: self.vocab_sizes.clone(),
+            };
+        }
         let blocks: Vec<Tensor<2>> = self
             .vocab_sizes
             .iter()

@@ -38,6 +38,14 @@ fn step(dir: &std::path::Path, device: &Device) -> (Vec<f32>, Vec<Vec<f32>>) {
     // The same generator seed on every backend: dropout masks are drawn on the host from the
     // run's generator, so they are the same everywhere.
     let out = model.forward(&batch, &mut Generator::new(5)).predictions;
+    outputs_and_grads(&model, out)
+}
+
+/// `out` and every trainable parameter's gradient of `Σ out²`.
+fn outputs_and_grads<M: Module, const D: usize>(
+    model: &M,
+    out: Tensor<D>,
+) -> (Vec<f32>, Vec<Vec<f32>>) {
     let grads = out.clone().powi_scalar(2).sum().backward();
     let mut collect = CollectGrads {
         grads: &grads,
@@ -156,13 +164,7 @@ fn relation_transformer_agrees_across_backends() {
         let out = model
             .forward(&batch, &RelationInput::Both, &mut Generator::new(9))
             .graph;
-        let grads = out.clone().powi_scalar(2).sum().backward();
-        let mut collect = CollectGrads {
-            grads: &grads,
-            out: Vec::new(),
-        };
-        model.visit(&mut collect);
-        (out.into_data().try_to_vec_as::<f32>().unwrap(), collect.out)
+        outputs_and_grads(&model, out)
     };
     let (out_flex, grads_flex) = step(&reference);
     for (name, device) in devices() {

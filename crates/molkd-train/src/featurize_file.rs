@@ -5,11 +5,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use molkd_graph::relations::{PairRelations, SPD_UNREACHABLE};
-use molkd_graph::{FeatureScheme, MolGraph};
+use molkd_graph::{FeatureScheme, Featurizer, MolGraph};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::data::table::{Table, open_text};
+use crate::data::table::{csv_error, open_table, open_text};
 use crate::error::{Result, TrainError};
 use crate::output::write_output;
 
@@ -46,6 +46,17 @@ impl InputMolecule {
         Self {
             smiles,
             error: Some(error),
+        }
+    }
+
+    /// The row's graph by `featurizer`, or why there is none: the row's own error, or the
+    /// featuriser's.
+    pub fn featurize(&self, featurizer: &dyn Featurizer) -> std::result::Result<MolGraph, String> {
+        match &self.error {
+            Some(e) => Err(e.clone()),
+            None => featurizer
+                .featurize(&self.smiles)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -104,34 +115,16 @@ fn read_smiles_lines(input: &Path) -> Result<(Vec<InputMolecule>, usize)> {
 }
 
 fn read_csv_column(input: &Path, column: &str) -> Result<Vec<InputMolecule>> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(open_text(input)?);
-    let csv_error = |e: csv::Error| TrainError::Csv {
-        path: input.to_path_buf(),
-        message: format!("read failed (truncated or corrupt file?): {e}"),
-    };
-    let header: Vec<String> = csv
-        .byte_headers()
-        .map_err(csv_error)?
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = if i == 0 {
-                h.strip_prefix(BOM).unwrap_or(h)
-            } else {
-                h
-            };
-            String::from_utf8_lossy(h).trim().to_string()
-        })
-        .collect();
-    let table = Table::from_header(input, header);
+    // Byte records, so a row that is not UTF-8 keeps its place (csv-core strips a BOM).
+    let (mut csv, table) = open_table(input, b',')?;
     let c = table.column(column)?;
     let width = table.header.len();
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
-    while csv.read_byte_record(&mut record).map_err(csv_error)? {
+    while csv
+        .read_byte_record(&mut record)
+        .map_err(csv_error(input))?
+    {
         let line = record.position().map_or(0, |p| p.line());
         if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
             continue; // a blank line, not a row
@@ -159,6 +152,25 @@ fn read_csv_column(input: &Path, column: &str) -> Result<Vec<InputMolecule>> {
     Ok(rows)
 }
 
+/// One JSON line per row: `ok(graph)` serialised, or `{"smiles", "error"}` for a row that
+/// gave no graph.
+fn json_line<'g, T: Serialize>(
+    smiles: &str,
+    graph: std::result::Result<&'g MolGraph, &str>,
+    ok: impl FnOnce(&'g MolGraph) -> T,
+) -> String {
+    #[derive(Serialize)]
+    struct Failure<'a> {
+        smiles: &'a str,
+        error: &'a str,
+    }
+    let json = match graph {
+        Ok(g) => serde_json::to_string(&ok(g)),
+        Err(error) => serde_json::to_string(&Failure { smiles, error }),
+    };
+    json.unwrap_or_else(|e| format!("{{\"error\":\"serialisation failed: {e}\"}}"))
+}
+
 /// One JSON line: `{"smiles", "atoms", "bonds"}` or `{"smiles", "error"}`; each bond once as
 /// `[i, j, bond features...]`.
 pub fn graph_json(smiles: &str, graph: std::result::Result<&MolGraph, &str>) -> String {
@@ -168,28 +180,19 @@ pub fn graph_json(smiles: &str, graph: std::result::Result<&MolGraph, &str>) -> 
         atoms: Vec<&'a [i64]>,
         bonds: Vec<Vec<i64>>,
     }
-    #[derive(Serialize)]
-    struct Failure<'a> {
-        smiles: &'a str,
-        error: &'a str,
-    }
-    let json = match graph {
-        Ok(g) => serde_json::to_string(&Features {
-            smiles,
-            atoms: (0..g.num_atoms()).map(|i| g.atom(i)).collect(),
-            bonds: (0..g.num_bonds())
-                .map(|j| {
-                    let [a, b] = g.bond_atoms(j);
-                    [a as i64, b as i64]
-                        .into_iter()
-                        .chain(g.bond(j).iter().copied())
-                        .collect()
-                })
-                .collect(),
-        }),
-        Err(error) => serde_json::to_string(&Failure { smiles, error }),
-    };
-    json.unwrap_or_else(|e| format!("{{\"error\":\"serialisation failed: {e}\"}}"))
+    json_line(smiles, graph, |g| Features {
+        smiles,
+        atoms: (0..g.num_atoms()).map(|i| g.atom(i)).collect(),
+        bonds: (0..g.num_bonds())
+            .map(|j| {
+                let [a, b] = g.bond_atoms(j);
+                [a as i64, b as i64]
+                    .into_iter()
+                    .chain(g.bond(j).iter().copied())
+                    .collect()
+            })
+            .collect(),
+    })
 }
 
 /// Featurises `input` with `scheme` and writes JSON lines to `output`, one per input row in
@@ -226,12 +229,9 @@ fn jsonl_per_row(
     for chunk in molecules.chunks(4096) {
         let lines: Vec<(bool, String)> = chunk
             .par_iter()
-            .map(|m| match &m.error {
-                Some(e) => (false, line(&m.smiles, Err(e))),
-                None => match featurizer.featurize(&m.smiles) {
-                    Ok(g) => (true, line(&m.smiles, Ok(&g))),
-                    Err(e) => (false, line(&m.smiles, Err(&e.to_string()))),
-                },
+            .map(|m| match m.featurize(featurizer) {
+                Ok(g) => (true, line(&m.smiles, Ok(&g))),
+                Err(e) => (false, line(&m.smiles, Err(&e))),
             })
             .collect();
         for (ok, text) in lines {
@@ -273,35 +273,26 @@ pub fn relations_json(
         spd: Vec<Vec<i64>>,
         paths: Vec<Vec<Vec<&'a [i64]>>>,
     }
-    #[derive(Serialize)]
-    struct Failure<'a> {
-        smiles: &'a str,
-        error: &'a str,
-    }
-    let json = match graph {
-        Ok(g) => {
-            let r = PairRelations::of(g, max_hops);
-            let n = g.num_atoms();
-            serde_json::to_string(&Relations {
-                smiles,
-                spd: (0..n)
-                    .map(|i| {
-                        (0..n)
-                            .map(|j| match r.spd(i, j) {
-                                SPD_UNREACHABLE => -1,
-                                d => i64::from(d),
-                            })
-                            .collect()
-                    })
-                    .collect(),
-                paths: (0..n)
-                    .map(|i| (0..n).map(|j| r.path_features(g, i, j).collect()).collect())
-                    .collect(),
-            })
+    json_line(smiles, graph, |g| {
+        let r = PairRelations::of(g, max_hops);
+        let n = g.num_atoms();
+        Relations {
+            smiles,
+            spd: (0..n)
+                .map(|i| {
+                    (0..n)
+                        .map(|j| match r.spd(i, j) {
+                            SPD_UNREACHABLE => -1,
+                            d => i64::from(d),
+                        })
+                        .collect()
+                })
+                .collect(),
+            paths: (0..n)
+                .map(|i| (0..n).map(|j| r.path_features(g, i, j).collect()).collect())
+                .collect(),
         }
-        Err(error) => serde_json::to_string(&Failure { smiles, error }),
-    };
-    json.unwrap_or_else(|e| format!("{{\"error\":\"serialisation failed: {e}\"}}"))
+    })
 }
 
 /// `molkd relations`: the pair relations of every input row (as [`relations_json`], features

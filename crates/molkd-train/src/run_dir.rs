@@ -251,11 +251,7 @@ impl Fingerprint {
     /// The fingerprint as lowercase hex.
     pub fn finish(self) -> String {
         use sha2::Digest;
-        self.0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        molkd_models::checkpoint::to_hex(&self.0.finalize())
     }
 }
 

@@ -255,8 +255,7 @@ fn model_dir(dir: &Path) -> PathBuf {
 /// verifying its checksums.
 pub fn load_model(dir: &Path, device: &Device) -> Result<(StudentModel, ModelCard)> {
     let dir = model_dir(dir);
-    let (model, config) = StudentModel::load(&dir, device)?;
-    molkd_models::checkpoint::verify_checksums(&dir, &[CARD_FILE])?;
+    let (model, config) = StudentModel::load_with(&dir, device, &[CARD_FILE])?;
     let card: ModelCard = read_json(&dir.join(CARD_FILE))?;
     if config.num_tasks != card.task_names.len() || card.scaler.mean.len() != card.task_names.len()
     {
@@ -293,10 +292,7 @@ pub fn predict_file(
     let featurizer = card.scheme.featurizer();
     let graphs: Vec<std::result::Result<MolGraph, String>> = molecules
         .par_iter()
-        .map(|m| match &m.error {
-            Some(e) => Err(e.clone()),
-            None => featurizer.featurize(&m.smiles).map_err(|e| e.to_string()),
-        })
+        .map(|m| m.featurize(featurizer))
         .collect();
     let ok: Vec<&MolGraph> = graphs.iter().filter_map(|g| g.as_ref().ok()).collect();
     let collate = student_collate(featurizer)?;

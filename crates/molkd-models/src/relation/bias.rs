@@ -10,7 +10,7 @@ use burn::tensor::{Device, Int, Tensor};
 use molkd_graph::DenseBatch;
 use serde::{Deserialize, Serialize};
 
-use super::linear;
+use super::{ORIGINAL_INIT, linear};
 use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 
 /// How the Gaussian-kernel parameters start (`shared/docs/moleblend.md` §1.5).
@@ -48,10 +48,7 @@ impl SpdBiasConfig {
     pub fn init(&self, device: &Device) -> SpdBias {
         molkd_graph::random::init_atomic(|| SpdBias {
             table: EmbeddingConfig::new(self.rows.max(2), self.heads)
-                .with_initializer(Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                })
+                .with_initializer(ORIGINAL_INIT)
                 .init(device),
         })
     }
@@ -95,20 +92,12 @@ impl EdgePathBiasConfig {
     pub fn init(&self, device: &Device) -> EdgePathBias {
         molkd_graph::random::init_atomic(|| {
             let vocab: Vec<usize> = self.bond_vocab_sizes.iter().map(|v| v + 1).collect();
-            let mut bonds = CategoricalEmbeddingConfig::new(vocab, self.heads).init(device);
-            let rows = bonds.weight.dims()[0];
-            bonds.weight = Initializer::Normal {
-                mean: 0.0,
-                std: 0.02,
-            }
-            .init([rows, self.heads], device);
             EdgePathBias {
-                bonds,
-                hop_weights: Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                }
-                .init([self.max_hops.max(1), self.heads, self.heads], device),
+                bonds: CategoricalEmbeddingConfig::new(vocab, self.heads)
+                    .with_initializer(Some(ORIGINAL_INIT))
+                    .init(device),
+                hop_weights: ORIGINAL_INIT
+                    .init([self.max_hops.max(1), self.heads, self.heads], device),
             }
         })
     }
@@ -195,17 +184,13 @@ impl GaussianBiasConfig {
     /// Initialises the module (see [`GaussianInit`]).
     pub fn init(&self, device: &Device) -> GaussianBias {
         molkd_graph::random::init_atomic(|| {
-            let small = Initializer::Normal {
-                mean: 0.0,
-                std: 0.02,
-            };
             let (mul, shift, kernel) = match self.init {
                 GaussianInit::Documented => (
                     Initializer::Constant { value: 0.5 },
                     Initializer::Zeros,
                     Initializer::Uniform { min: 0.0, max: 3.0 },
                 ),
-                GaussianInit::Global => (small.clone(), small.clone(), small.clone()),
+                GaussianInit::Global => (ORIGINAL_INIT, ORIGINAL_INIT, ORIGINAL_INIT),
             };
             let table = |init: &Initializer| {
                 EmbeddingConfig::new(self.atom_types, 1)

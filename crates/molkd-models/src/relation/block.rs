@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Device, Tensor};
-use molkd_graph::random::{Generator, dropout_mask};
+use molkd_graph::random::Generator;
 
 use super::linear;
 use crate::dropout::{Dropout, DropoutConfig};
@@ -134,12 +134,7 @@ impl RelationBlock {
     /// per token position shared across the batch (`shared/docs/moleblend.md` §2.2): a quirk
     /// of its `[T, B, C]` layout, not a design choice.
     fn branch(&self, x: Tensor<3>, rng: &mut Generator) -> Tensor<3> {
-        let p = self.drop_path.prob;
-        if p == 0.0 || !self.drop_path.training.is_enabled() || !x.device().is_autodiff() {
-            return x;
-        }
         let [b, _, _] = x.dims();
-        let mask = dropout_mask([b, 1, 1], 1.0 - p, &x.device(), rng);
-        x * mask
+        self.drop_path.forward_broadcast(x, [b, 1, 1], rng)
     }
 }

@@ -29,14 +29,17 @@ use molkd_graph::random::Generator;
 use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 use crate::error::{ModelError, Result};
 
-/// `Linear(d_in, d_out)` with weights N(0, 0.02) and a zero bias, the init of every Linear of
-/// the original (§2.5).
+/// N(0, 0.02): how the original (re-)initialises every Linear weight and every Embedding
+/// (§2.5).
+pub(crate) const ORIGINAL_INIT: Initializer = Initializer::Normal {
+    mean: 0.0,
+    std: 0.02,
+};
+
+/// `Linear(d_in, d_out)` with weights [`ORIGINAL_INIT`] and a zero bias, as the original.
 pub(crate) fn linear(d_in: usize, d_out: usize, device: &Device) -> Linear {
     let mut layer = LinearConfig::new(d_in, d_out)
-        .with_initializer(Initializer::Normal {
-            mean: 0.0,
-            std: 0.02,
-        })
+        .with_initializer(ORIGINAL_INIT)
         .init(device);
     layer.bias = Some(Param::from_tensor(Tensor::zeros([d_out], device)));
     layer
@@ -196,15 +199,10 @@ impl RelationTransformerConfig {
             ));
         }
         molkd_graph::random::try_init_atomic(|| {
-            let small = Initializer::Normal {
-                mean: 0.0,
-                std: 0.02,
-            };
-            let mut atoms =
+            let atoms =
                 CategoricalEmbeddingConfig::new(self.atom_vocab_sizes.clone(), self.d_model)
+                    .with_initializer(Some(ORIGINAL_INIT))
                     .init(device);
-            let rows = atoms.weight.dims()[0];
-            atoms.weight = small.init([rows, self.d_model], device);
             let blocks = (0..self.num_layers)
                 .map(|l| {
                     // Stochastic depth grows linearly from 0 (first block) to `drop_path`.
@@ -224,10 +222,10 @@ impl RelationTransformerConfig {
             Ok(RelationTransformer {
                 atoms,
                 degree: EmbeddingConfig::new(self.degree_rows.max(2), self.d_model)
-                    .with_initializer(small.clone())
+                    .with_initializer(ORIGINAL_INIT)
                     .init(device),
-                graph_token: small.init([1, 1, self.d_model], device),
-                virtual_distance: small.init([self.heads], device),
+                graph_token: ORIGINAL_INIT.init([1, 1, self.d_model], device),
+                virtual_distance: ORIGINAL_INIT.init([self.heads], device),
                 input_norm: LayerNormConfig::new(self.d_model).init(device),
                 spd: SpdBiasConfig::new(self.heads)
                     .with_rows(self.spd_rows)
@@ -307,12 +305,12 @@ impl RelationTransformer {
             let types = batch.atom_features.clone().narrow(2, 0, 1).reshape([b, n]);
             self.gaussian.forward(coords, types, real.clone())
         });
-        let two_d = || {
-            self.spd.forward(batch.spd.clone())
-                + self
-                    .edges
-                    .forward(batch.path_features.clone(), batch.spd.clone())
+        let spd = || self.spd.forward(batch.spd.clone());
+        let edges = || {
+            self.edges
+                .forward(batch.path_features.clone(), batch.spd.clone())
         };
+        let two_d = || spd() + edges();
         let (node, pair) = match input {
             RelationInput::TwoD => (degree, two_d()),
             RelationInput::ThreeD => {
@@ -333,11 +331,7 @@ impl RelationTransformer {
                         .float()
                         .unsqueeze_dim::<4>(3) // [B|1, n, n, 1]
                 };
-                let spd = self.spd.forward(batch.spd.clone());
-                let edges = self
-                    .edges
-                    .forward(batch.path_features.clone(), batch.spd.clone());
-                let pair = spd * pick(0) + edges * pick(1) + g.bias.clone() * pick(2);
+                let pair = spd() * pick(0) + edges() * pick(1) + g.bias.clone() * pick(2);
                 let three = blend.nodes_3d.clone().float().unsqueeze_dim::<3>(2); // [B, n, 1]
                 let node = degree * (three.clone().neg() + 1.0) + g.node.clone() * three;
                 (node, pair)

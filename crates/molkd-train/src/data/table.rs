@@ -87,24 +87,20 @@ pub fn open_text(path: &Path) -> Result<Box<dyn Read + Send>> {
     }
 }
 
-/// Reads a delimited table with a header row.
-pub fn read_table(path: &Path, delimiter: u8) -> Result<Table> {
-    let reader = open_text(path)?;
+/// A CSV reader of `path` (plain, gzip or xz; flexible field counts) positioned after its
+/// header, and the table of that header with no rows yet. An empty header is an error.
+pub(crate) fn open_table(
+    path: &Path,
+    delimiter: u8,
+) -> Result<(csv::Reader<Box<dyn Read + Send>>, Table)> {
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(reader);
-    let csv_error = |e: csv::Error| TrainError::Csv {
-        path: path.to_path_buf(),
-        message: match e.kind() {
-            csv::ErrorKind::Io(io) => format!("read failed (truncated or corrupt file?): {io}"),
-            _ => e.to_string(),
-        },
-    };
+        .from_reader(open_text(path)?);
     let header: Vec<String> = csv
         .headers()
-        .map_err(csv_error)?
+        .map_err(csv_error(path))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -114,7 +110,25 @@ pub fn read_table(path: &Path, delimiter: u8) -> Result<Table> {
             message: "empty file or header".into(),
         });
     }
-    let mut table = Table::from_header(path, header);
+    Ok((csv, Table::from_header(path, header)))
+}
+
+/// The error of a CSV read of `path`: I/O failures (a truncated or corrupt compressed file)
+/// say so.
+pub(crate) fn csv_error(path: &Path) -> impl Fn(csv::Error) -> TrainError + '_ {
+    move |e| TrainError::Csv {
+        path: path.to_path_buf(),
+        message: match e.kind() {
+            csv::ErrorKind::Io(io) => format!("read failed (truncated or corrupt file?): {io}"),
+            _ => e.to_string(),
+        },
+    }
+}
+
+/// Reads a delimited table with a header row.
+pub fn read_table(path: &Path, delimiter: u8) -> Result<Table> {
+    let (mut csv, mut table) = open_table(path, delimiter)?;
+    let csv_error = csv_error(path);
     let mut record = csv::StringRecord::new();
     let mut row = 0usize;
     loop {
