@@ -123,11 +123,11 @@ fn gin_student(c: &mut Criterion) {
     for (backend, device) in devices() {
         let ad = device.clone().autodiff();
         let mut rng = Generator::new(0);
-        let student = StudentModelConfig::new(encoder(), 12)
+        let student = StudentModelConfig::new(encoder().into(), 12)
             .init(&ad)
             .expect("student");
         // Inference: the same architecture on the plain (non-autodiff) device, dropout off.
-        let inference = StudentModelConfig::new(encoder(), 12)
+        let inference = StudentModelConfig::new(encoder().into(), 12)
             .init(&device)
             .expect("student");
         let mut train_student = Some(student.clone());

@@ -9,13 +9,13 @@ use clap::Args;
 use crate::DeviceChoice;
 use crate::distill::{KdConfig, KdForm, ReactionLoss, ReactionLossConfig};
 use crate::graph::FeatureScheme;
-use crate::models::{ConvKind, GnnEncoderConfig, StudentModelConfig, TeacherModelConfig};
+use crate::models::{ConvKind, EncoderConfig, RelationModality, TeacherModelConfig};
 use crate::train::benchmark::{BenchmarkJob, run_benchmark};
 use crate::train::data::{
     ReactionFormat, ReactionLoadOptions, TaskType, data_dir, dataset_spec, default_cache_dir,
 };
 use crate::train::finetune::FinetuneConfig;
-use crate::train::optim::OptimConfig;
+use crate::train::optim::{LrSchedule, OptimConfig, OptimizerKind};
 use crate::train::pretrain::TeacherPretrainConfig;
 use crate::train::pretrain::job::PretrainJob;
 use crate::train::run_dir::ExistingRun;
@@ -177,33 +177,73 @@ impl PretrainTeacherArgs {
     }
 }
 
+/// Which encoder family the student is (`--encoder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EncoderFamily {
+    /// A message-passing GNN (`--conv`; default GIN 5 × 300, the pretrain-gnns student).
+    Gnn,
+    /// MoleBLEND's relation Transformer (CPU-sized default 4 × 128, 8 heads).
+    Moleblend,
+}
+
 /// The student and distillation flags shared by `molkd train` and the benchmark examples.
+/// Flags without a default value take their encoder family's (GNN / moleblend).
 #[derive(Debug, Clone, Args)]
 pub struct StudentArgs {
-    /// Layer: gin, gcn, sage, sage-pool, `gat[:heads]`, `tag[:hops]`.
-    #[arg(long, default_value = "gin")]
-    pub conv: ConvKind,
-    /// Message-passing layers.
-    #[arg(long, default_value_t = 5)]
-    pub layers: usize,
-    /// Hidden width.
-    #[arg(long, default_value_t = 300)]
-    pub dim: usize,
-    /// Dropout after every layer.
-    #[arg(long, default_value_t = 0.5)]
-    pub dropout: f64,
-    /// Feature scheme: pretrain-gnns (Hu et al.'s) or ogb.
-    #[arg(long, default_value = "pretrain-gnns")]
-    pub scheme: FeatureScheme,
+    /// Encoder family: gnn (message passing, `--conv`) or moleblend (the relation
+    /// Transformer, `--input`).
+    #[arg(long, value_enum, default_value = "gnn")]
+    pub encoder: EncoderFamily,
+    /// GNN layer: gin (default), gcn, sage, sage-pool, `gat[:heads]`, `tag[:hops]`.
+    #[arg(long)]
+    pub conv: Option<ConvKind>,
+    /// Relations the moleblend encoder sees: 2d (default: SPD and bond paths), 3d (distances;
+    /// needs coordinates) or 2d3d.
+    #[arg(long)]
+    pub input: Option<RelationModality>,
+    /// Layers [default: 5 (gnn), 4 (moleblend)].
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Hidden width [default: 300 (gnn), 128 (moleblend; also its FFN width)].
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// Attention heads of the moleblend encoder [default: 8].
+    #[arg(long)]
+    pub heads: Option<usize>,
+    /// Dropout: after every GNN layer [default: 0.5], or on the moleblend encoder's attention
+    /// probabilities [default: 0.1].
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Feature scheme: pretrain-gnns (Hu et al.'s) or ogb [default: pretrain-gnns (gnn), ogb
+    /// (moleblend, as the original)].
+    #[arg(long)]
+    pub scheme: Option<FeatureScheme>,
     /// Epochs.
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
     /// Molecules per step.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
+    /// Peak learning rate [default: 1e-3 (gnn), 1e-4 (moleblend)].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Optimiser: adam or adamw [default: adam (gnn), adamw (moleblend)].
+    #[arg(long)]
+    pub optimizer: Option<OptimizerKind>,
+    /// AdamW's decoupled weight decay [default: 0 (gnn), 5e-5 (moleblend)].
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Learning-rate schedule after the warm-up: constant or cosine [default: constant (gnn),
+    /// cosine (moleblend)].
+    #[arg(long)]
+    pub schedule: Option<LrSchedule>,
+    /// Epochs of linear warm-up [default: 0 (gnn), a tenth of the epochs (moleblend)].
+    #[arg(long)]
+    pub warmup_epochs: Option<usize>,
+    /// Clip each parameter tensor's gradient to this norm [default: none (gnn), 5
+    /// (moleblend)].
+    #[arg(long)]
+    pub grad_clip: Option<f32>,
     /// Distillation loss (with a teacher): relational (default), mse, cosine or contrastive.
     /// Default by measurement: relational scored best at the best-validation epoch on Tox21
     /// (README, "Fine-tuning and distillation"; +0.5 over no distillation on 3 seeds at 20
@@ -221,43 +261,106 @@ pub struct StudentArgs {
     pub normalize: bool,
 }
 
+/// The names of the flags in `flags` that are set.
+fn given(flags: &[(&'static str, bool)]) -> Vec<&'static str> {
+    flags
+        .iter()
+        .filter_map(|&(flag, set)| set.then_some(flag))
+        .collect()
+}
+
 impl StudentArgs {
+    /// The feature scheme: `--scheme`, or the encoder family's.
+    pub fn scheme(&self) -> FeatureScheme {
+        self.scheme.unwrap_or(match self.encoder {
+            EncoderFamily::Gnn => FeatureScheme::PretrainGnns,
+            EncoderFamily::Moleblend => FeatureScheme::Ogb,
+        })
+    }
+
     /// The fine-tuning configuration (task count and projection width are filled in by the
     /// job from the data and the teacher); `distill` turns distillation on. Distillation flags
-    /// without a teacher (`teacher_flag`) and a layer the feature scheme cannot feed are
-    /// errors naming the flags.
+    /// without a teacher (`teacher_flag`), flags of the other encoder family, and a layer the
+    /// feature scheme cannot feed are errors naming the flags.
     pub fn config(&self, distill: bool, teacher_flag: &str, seed: u64) -> Result<FinetuneConfig> {
-        check_conv_scheme(self.conv, self.scheme)?;
-        let given: Vec<&str> = [
+        let kd_flags = given(&[
             ("--kd", self.kd.is_some()),
             ("--lambda", self.lambda.is_some()),
             ("--temperature", self.temperature.is_some()),
             ("--normalize", self.normalize),
-        ]
-        .into_iter()
-        .filter_map(|(flag, set)| set.then_some(flag))
-        .collect();
-        if !distill && !given.is_empty() {
+        ]);
+        if !distill && !kd_flags.is_empty() {
             return Err(TrainError::Invalid(format!(
                 "{} only apply when distilling from a teacher: add {teacher_flag} DIR, or drop them",
-                given.join(", ")
+                kd_flags.join(", ")
             )));
         }
-        let featurizer = self.scheme.featurizer();
-        let encoder = GnnEncoderConfig::new(
-            featurizer.atom_vocab_sizes().to_vec(),
-            featurizer.bond_vocab_sizes().to_vec(),
-        )
-        .with_conv(self.conv)
-        .with_num_layers(self.layers)
-        .with_d_model(self.dim)
-        .with_dropout(self.dropout);
-        let optim = OptimConfig::new()
-            .with_epochs(self.epochs)
-            .with_batch_size(self.batch_size)
-            .with_lr(self.lr)
-            .with_seed(seed);
-        let kd = distill.then(|| {
+        let featurizer = self.scheme().featurizer();
+        let mut config = match self.encoder {
+            EncoderFamily::Gnn => {
+                let other = given(&[
+                    ("--input", self.input.is_some()),
+                    ("--heads", self.heads.is_some()),
+                ]);
+                if !other.is_empty() {
+                    return Err(TrainError::Invalid(format!(
+                        "{} only apply to --encoder moleblend",
+                        other.join(", ")
+                    )));
+                }
+                let conv = self.conv.unwrap_or(ConvKind::Gin);
+                check_conv_scheme(conv, self.scheme())?;
+                let mut config = FinetuneConfig::protocol(featurizer, 1);
+                let EncoderConfig::Gnn(encoder) = &mut config.model.encoder else {
+                    unreachable!("the protocol's encoder is a GNN")
+                };
+                encoder.conv = conv;
+                encoder.num_layers = self.layers.unwrap_or(encoder.num_layers);
+                encoder.d_model = self.dim.unwrap_or(encoder.d_model);
+                encoder.dropout = self.dropout.unwrap_or(encoder.dropout);
+                config
+            }
+            EncoderFamily::Moleblend => {
+                if self.conv.is_some() {
+                    return Err(TrainError::Invalid(
+                        "--conv only applies to --encoder gnn".into(),
+                    ));
+                }
+                let mut config = FinetuneConfig::relation_protocol(
+                    featurizer,
+                    1,
+                    self.input.unwrap_or_default(),
+                );
+                let EncoderConfig::Relation(encoder) = &mut config.model.encoder else {
+                    unreachable!("the relation protocol's encoder is relational")
+                };
+                let t = &mut encoder.transformer;
+                t.num_layers = self.layers.unwrap_or(t.num_layers);
+                if let Some(dim) = self.dim {
+                    t.d_model = dim;
+                    t.ffn_dim = dim;
+                }
+                t.heads = self.heads.unwrap_or(t.heads);
+                t.attention_dropout = self.dropout.unwrap_or(t.attention_dropout);
+                config
+            }
+        };
+        let optim = &mut config.optim;
+        optim.epochs = self.epochs;
+        optim.batch_size = self.batch_size;
+        optim.seed = seed;
+        optim.lr = self.lr.unwrap_or(optim.lr);
+        optim.optimizer = self.optimizer.unwrap_or(optim.optimizer);
+        optim.weight_decay = self.weight_decay.unwrap_or(optim.weight_decay);
+        optim.schedule = self.schedule.unwrap_or(optim.schedule);
+        optim.warmup_epochs = match (self.warmup_epochs, optim.warmup_epochs) {
+            (Some(w), _) => w,
+            // The family's warm-up is a tenth of its epochs: of these epochs.
+            (None, 0) => 0,
+            (None, _) => self.epochs.div_ceil(10).min(self.epochs.saturating_sub(1)),
+        };
+        optim.grad_clip = self.grad_clip.or(optim.grad_clip);
+        config.kd = distill.then(|| {
             let defaults = KdConfig::new();
             KdConfig::new()
                 .with_form(self.kd.unwrap_or(KdForm::Relational))
@@ -265,7 +368,7 @@ impl StudentArgs {
                 .with_temperature(self.temperature.unwrap_or(defaults.temperature))
                 .with_normalize(self.normalize)
         });
-        Ok(FinetuneConfig::new(StudentModelConfig::new(encoder, 1), optim).with_kd(kd))
+        Ok(config)
     }
 }
 
@@ -347,7 +450,7 @@ impl BenchmarkArgs {
             dataset: spec,
             data_dir: data_dir(self.data_dir.as_deref())?,
             out: self.out.clone(),
-            scheme: self.student.scheme,
+            scheme: self.student.scheme(),
             config: self
                 .student
                 .config(self.distill.is_some(), "--distill", 0)?,
@@ -434,7 +537,7 @@ impl TrainArgs {
             smiles_column: self.smiles_column.clone(),
             targets: self.targets.clone(),
             task_type: self.task,
-            scheme: self.student.scheme,
+            scheme: self.student.scheme(),
             split: self.split,
             config: self
                 .student

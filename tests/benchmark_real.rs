@@ -24,7 +24,7 @@ fn bbbp_sweep_writes_results_and_resumes() {
         dataset: dataset_spec("bbbp").unwrap(),
         data_dir: common::data_dir(),
         out: tmp.path().to_path_buf(),
-        scheme: student.scheme,
+        scheme: student.scheme(),
         config: student.config(false, "--distill", 0).unwrap(),
         seeds: vec![0, 1],
         teacher: None,

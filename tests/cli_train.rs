@@ -12,7 +12,7 @@ use common::{
     user_csv,
 };
 use molkd::graph::MolGraph;
-use molkd::train::finetune::{predict, student_collate};
+use molkd::train::finetune::predict;
 use molkd::train::train_job::load_model;
 
 #[test]
@@ -82,7 +82,7 @@ fn train_then_predict_round_trip() {
     let refs: Vec<&MolGraph> = graphs.iter().collect();
     let expected = predict(
         &model,
-        &student_collate(f).unwrap(),
+        &model.collate(f),
         &refs,
         card.task_type,
         &card.scaler,

@@ -93,6 +93,14 @@ impl Collate {
         }
     }
 
+    /// The collator molkd's GNNs train with: self-loops wherever the scheme has a self-loop
+    /// bond category (pretrain-gnns' GIN adds them; OGB has none).
+    pub fn for_gnn(featurizer: &dyn Featurizer) -> Self {
+        let mut collate = Self::new(featurizer);
+        collate.self_loops = collate.self_loop_bond.is_some();
+        collate
+    }
+
     /// Adds a self-loop edge per atom carrying the featurizer's self-loop bond category; an
     /// error when the scheme has none (OGB).
     pub fn with_self_loops(mut self, self_loops: bool) -> Result<Self> {

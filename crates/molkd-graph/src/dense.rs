@@ -119,6 +119,28 @@ impl DenseCollate {
         self.max_hops
     }
 
+    /// Whether coordinates are included (and required).
+    pub fn coords(&self) -> bool {
+        self.coords
+    }
+
+    /// Checks one molecule against the size limit and the need for coordinates; `Err` says
+    /// what is wrong (`"has 40 atoms, …"`), for the caller to name the molecule.
+    pub fn check_molecule(&self, g: &MolGraph) -> std::result::Result<(), String> {
+        if let Some(limit) = self.max_atoms
+            && g.num_atoms() > limit
+        {
+            return Err(format!(
+                "has {} atoms, more than the {limit} the model takes",
+                g.num_atoms()
+            ));
+        }
+        if self.coords && g.coords().is_none() {
+            return Err("has no 3D coordinates, and this model's input needs them".into());
+        }
+        Ok(())
+    }
+
     /// Pads `graphs` into one batch on `device`. Errors name the molecule by its position in
     /// `graphs`: one larger than the size limit, one without coordinates when they are
     /// required, mixed feature widths, or an empty batch.
@@ -139,18 +161,12 @@ impl DenseCollate {
                     g.bond_width()
                 )));
             }
-            if let Some(limit) = self.max_atoms
-                && g.num_atoms() > limit
-            {
-                return Err(GraphError::Collate(format!(
-                    "molecule {k} has {} atoms, more than the {limit} the model takes",
-                    g.num_atoms()
-                )));
-            }
-            if self.coords && g.coords().is_none() {
-                return Err(GraphError::Coordinates(format!(
-                    "molecule {k} has no 3D coordinates, and this batch needs them"
-                )));
+            if let Err(reason) = self.check_molecule(g) {
+                return Err(if self.coords && g.coords().is_none() {
+                    GraphError::Coordinates(format!("molecule {k} {reason}"))
+                } else {
+                    GraphError::Collate(format!("molecule {k} {reason}"))
+                });
             }
         }
         let b = graphs.len();

@@ -24,6 +24,7 @@ pub mod error;
 pub mod featurize;
 pub mod message_passing;
 pub mod mol_graph;
+pub mod molecule_batch;
 pub mod random;
 pub mod reaction;
 pub mod relations;
@@ -36,6 +37,7 @@ pub use featurize::{
     FeatureScheme, Featurizer, OgbFeaturizer, PretrainGnnFeaturizer, parse_smiles,
 };
 pub use mol_graph::MolGraph;
+pub use molecule_batch::{BatchRef, MoleculeBatch, MoleculeCollate};
 pub use reaction::{Reaction, ReactionGraph};
 pub use scaffold::{murcko_scaffold, murcko_scaffold_of};
 

@@ -237,6 +237,16 @@ pub fn load_config<C: DeserializeOwned>(dir: &Path) -> Result<C, CheckpointError
 /// Loads the parameters of the checkpoint in `dir` into `model` (built from its config),
 /// validating names and shapes: a record of another architecture is an error.
 pub fn load_parameters<M: Module>(model: M, dir: &Path) -> Result<M, CheckpointError> {
+    load_parameters_renamed(model, dir, None)
+}
+
+/// [`load_parameters`], retrying with the record's tensors renamed by `rename` when they do
+/// not fit as saved (checkpoints of an older molkd).
+fn load_parameters_renamed<M: Module>(
+    model: M,
+    dir: &Path,
+    rename: Option<fn(&str) -> Option<String>>,
+) -> Result<M, CheckpointError> {
     let path = dir.join(MODEL_FILE);
     if !path.is_file() {
         return Err(CheckpointError::Io {
@@ -251,7 +261,43 @@ pub fn load_parameters<M: Module>(model: M, dir: &Path) -> Result<M, CheckpointE
     let record = ModuleRecord::load(&path)
         .map_err(record_error)?
         .validate(true);
-    model.try_load_record(record).map_err(record_error)
+    let Some(rename) = rename else {
+        return model.try_load_record(record).map_err(record_error);
+    };
+    match model.clone().try_load_record(record) {
+        Ok(model) => Ok(model),
+        Err(error) => {
+            // Parameters named as an older molkd named them load under their new names; if
+            // that fails too, the first error is the one to report.
+            let renamed = load_renamed(&path, rename).map_err(|_| record_error(error))?;
+            model
+                .try_load_record(renamed.validate(true))
+                .map_err(record_error)
+        }
+    }
+}
+
+/// The record in `path` with its tensors renamed by `rename` (`None`: unchanged).
+fn load_renamed(
+    path: &Path,
+    rename: fn(&str) -> Option<String>,
+) -> Result<ModuleRecord, burn::store::RecordError> {
+    let pack_error = |e: burn_pack::Error| burn::store::RecordError::Io(e.to_string());
+    let tensors = burn_pack::Reader::from_file(path)
+        .map_err(pack_error)?
+        .into_tensors()
+        .map_err(pack_error)?
+        .into_iter()
+        .map(|t| {
+            let (name, dtype, shape, id, bytes) = t.into_parts().map_err(pack_error)?;
+            let name = rename(&name).unwrap_or(name);
+            Ok(burn_pack::Tensor::new(name, dtype, shape, id, bytes))
+        })
+        .collect::<Result<Vec<_>, burn::store::RecordError>>()?;
+    let bytes = burn_pack::Writer::new(tensors)
+        .into_bytes()
+        .map_err(pack_error)?;
+    ModuleRecord::from_bytes(bytes)
 }
 
 /// A model that checkpoints as its parameters plus the configuration that builds it.
@@ -261,6 +307,12 @@ pub trait Checkpointed: Module + Clone + Sized {
 
     /// Builds a freshly initialised model from its configuration.
     fn build(config: &Self::Config, device: &Device) -> Result<Self, ModelError>;
+
+    /// The current name of a parameter an older molkd saved as `name`, if it was renamed
+    /// (tried when a record does not load as saved).
+    fn renamed_parameter(_name: &str) -> Option<String> {
+        None
+    }
 
     /// Saves the model and its configuration into `dir`.
     fn save(&self, config: &Self::Config, dir: &Path) -> Result<(), CheckpointError> {
@@ -309,7 +361,11 @@ pub trait Checkpointed: Module + Clone + Sized {
         let config: Self::Config = load_config(dir)?;
         // Whatever the fresh model would draw stays clear of other runs' seeded draws.
         let model = molkd_graph::random::with_device_generator(|| {
-            load_parameters(Self::build(&config, device)?, dir)
+            load_parameters_renamed(
+                Self::build(&config, device)?,
+                dir,
+                Some(Self::renamed_parameter),
+            )
         })?;
         Ok((model, config))
     }
@@ -320,6 +376,12 @@ impl Checkpointed for StudentModel {
 
     fn build(config: &StudentModelConfig, device: &Device) -> Result<Self, ModelError> {
         config.init(device)
+    }
+
+    /// Before the relation encoder, the student's encoder was a GNN, not an enum of families.
+    fn renamed_parameter(name: &str) -> Option<String> {
+        name.strip_prefix("encoder.")
+            .map(|rest| format!("encoder.Gnn.{rest}"))
     }
 }
 

@@ -21,7 +21,7 @@
 //! let encoder = GnnEncoderConfig::new(f.atom_vocab_sizes().to_vec(), f.bond_vocab_sizes().to_vec())
 //!     .with_num_layers(2)
 //!     .with_d_model(16);
-//! let model = StudentModelConfig::new(encoder, 3).init(&device).unwrap();
+//! let model = StudentModelConfig::new(encoder.into(), 3).init(&device).unwrap();
 //! model.check(&batch).unwrap();
 //! assert_eq!(model.infer(&batch).predictions.dims(), [2, 3]);
 //! ```
@@ -32,6 +32,7 @@ pub mod dropout;
 pub mod embedding;
 pub mod encoder;
 pub mod error;
+pub mod molecule_encoder;
 pub mod norm;
 pub mod readout;
 pub mod relation;
@@ -47,7 +48,13 @@ pub use dropout::{Dropout, DropoutConfig};
 pub use embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 pub use encoder::{GnnEncoder, GnnEncoderConfig, JumpingKnowledge};
 pub use error::{ModelError, Result};
+pub use molecule_encoder::{
+    EncoderConfig, MoleculeEncoder, RelationEncoder, RelationEncoderConfig, RelationModality,
+};
 pub use norm::{NodeBatchNorm, NodeBatchNormConfig};
 pub use readout::{Readout, ReadoutConfig, ReadoutKind};
+pub use relation::{
+    BlendAssignment, RelationInput, RelationOutput, RelationTransformer, RelationTransformerConfig,
+};
 pub use student::{ProjectionHead, StudentModel, StudentModelConfig, StudentOutput};
 pub use teacher::{TeacherModel, TeacherModelConfig};

@@ -76,7 +76,7 @@ fn gin_forward_and_backward_agree_across_backends() {
             .with_d_model(32)
             .with_dropout(0.3);
     let reference_device = Device::flex().autodiff();
-    let config = StudentModelConfig::new(encoder, 2);
+    let config = StudentModelConfig::new(encoder.into(), 2);
     let tmp = tempfile::tempdir().unwrap();
     config
         .init(&reference_device)

@@ -8,9 +8,9 @@ use molkd_graph::featurize::pretrain_gnns_vocab::SELF_LOOP_BOND;
 use molkd_graph::random::Generator;
 use molkd_graph::{Collate, Featurizer, GraphBatch, OgbFeaturizer, PretrainGnnFeaturizer};
 use molkd_models::{
-    CheckpointError, Checkpointed, Conv, ConvKind, GinConvConfig, GnnEncoderConfig,
-    JumpingKnowledge, ModelError, ReadoutConfig, ReadoutKind, SageAggregator, StudentModel,
-    StudentModelConfig, checkpoint,
+    CheckpointError, Checkpointed, Conv, ConvKind, EncoderConfig, GinConvConfig, GnnEncoderConfig,
+    JumpingKnowledge, ModelError, MoleculeEncoder, ReadoutConfig, ReadoutKind, SageAggregator,
+    StudentModel, StudentModelConfig, checkpoint,
 };
 
 fn batch(smiles: &[&str], device: &Device) -> GraphBatch {
@@ -111,7 +111,7 @@ fn shapes_for_every_jk_and_readout() {
         );
         for (kind, conv) in READOUTS.into_iter().flat_map(|k| ALL_CONVS.map(|c| (k, c))) {
             let model =
-                StudentModelConfig::new(encoder_config(3, 8).with_jk(jk).with_conv(conv), 5)
+                StudentModelConfig::new(encoder_config(3, 8).with_jk(jk).with_conv(conv).into(), 5)
                     .with_readout(kind)
                     .with_projection_dim(Some(6))
                     .init(&device)
@@ -133,7 +133,7 @@ fn embeddings_are_invariant_to_atom_order() {
     let a = batch(&["OCC", "c1ccccc1C(=O)O", "CC(N)C(=O)O"], &device);
     let b = batch(&["CCO", "OC(=O)c1ccccc1", "OC(=O)C(C)N"], &device);
     for (kind, conv) in READOUTS.into_iter().flat_map(|k| ALL_CONVS.map(|c| (k, c))) {
-        let model = StudentModelConfig::new(encoder_config(3, 16).with_conv(conv), 2)
+        let model = StudentModelConfig::new(encoder_config(3, 16).with_conv(conv).into(), 2)
             .with_readout(kind)
             .init(&device)
             .unwrap();
@@ -234,7 +234,7 @@ fn gradient_reaches_every_parameter() {
         .flat_map(|&c| [(c, ReadoutKind::Mean), (c, ReadoutKind::Attention)])
     {
         let encoder = encoder_config(2, 8).with_dropout(0.0).with_conv(conv);
-        let model = StudentModelConfig::new(encoder, 3)
+        let model = StudentModelConfig::new(encoder.into(), 3)
             .with_readout(kind)
             .with_projection_dim(Some(4))
             .init(&device)
@@ -252,9 +252,15 @@ fn gradient_reaches_every_parameter() {
         let grads = loss.backward();
         // The gate's bias shifts every logit of a graph's softmax alike: its gradient is zero
         // up to rounding, and rounding makes it exactly zero on some initialisations.
-        let gate_bias = model.readout.gate.as_ref().and_then(|g| g.bias.as_ref());
-        let may_be_zero = model
-            .encoder
+        let gate_bias = model
+            .readout
+            .as_ref()
+            .and_then(|r| r.gate.as_ref())
+            .and_then(|g| g.bias.as_ref());
+        let MoleculeEncoder::Gnn(encoder) = &model.encoder else {
+            panic!("a GNN student")
+        };
+        let may_be_zero = encoder
             .layers
             .iter()
             .flat_map(biases_before_norm)
@@ -294,7 +300,7 @@ fn gradient_reaches_every_parameter() {
 #[test]
 fn batches_that_do_not_fit_are_errors() {
     let device = Device::default();
-    let model = StudentModelConfig::new(encoder_config(2, 8), 1)
+    let model = StudentModelConfig::new(encoder_config(2, 8).into(), 1)
         .init(&device)
         .unwrap();
     // OGB features: 9 columns for a 2-column embedding.
@@ -322,7 +328,9 @@ fn batches_that_do_not_fit_are_errors() {
     let small = GnnEncoderConfig::new(vec![7, 3], vec![6, 3])
         .with_num_layers(1)
         .with_d_model(4);
-    let model = StudentModelConfig::new(small, 1).init(&device).unwrap();
+    let model = StudentModelConfig::new(small.into(), 1)
+        .init(&device)
+        .unwrap();
     let err = model.check(&batch(&["CCO"], &device)).unwrap_err();
     assert!(
         matches!(
@@ -338,7 +346,7 @@ fn batches_that_do_not_fit_are_errors() {
     );
     assert!(err.to_string().contains("7 categories"));
     assert!(
-        StudentModelConfig::new(encoder_config(0, 8), 1)
+        StudentModelConfig::new(encoder_config(0, 8).into(), 1)
             .init(&device)
             .is_err()
     );
@@ -350,14 +358,17 @@ fn saved_and_reloaded_models_give_bit_identical_outputs() {
     let b = batch(&["CCO", "c1ccccc1C(=O)O", "F/C=C/Cl"], &device);
     let tmp = tempfile::tempdir().unwrap();
     for (i, conv) in ALL_CONVS.iter().enumerate() {
-        let config = StudentModelConfig::new(encoder_config(2, 8).with_conv(*conv), 3)
+        let config = StudentModelConfig::new(encoder_config(2, 8).with_conv(*conv).into(), 3)
             .with_readout(ReadoutKind::Attention)
             .with_projection_dim(Some(4));
         let model = config.init(&device).unwrap();
         let dir = tmp.path().join(format!("ckpt{i}"));
         model.save(&config, &dir).unwrap();
         let (loaded, loaded_config) = StudentModel::load(&dir, &device).unwrap();
-        assert_eq!(loaded_config.encoder.conv, *conv);
+        let EncoderConfig::Gnn(loaded_encoder) = &loaded_config.encoder else {
+            panic!("a GNN configuration")
+        };
+        assert_eq!(loaded_encoder.conv, *conv);
         let (a, b2) = (model.infer(&b), loaded.infer(&b));
         assert_eq!(
             a.predictions.into_data().try_to_vec_as::<f32>().unwrap(),
@@ -376,15 +387,15 @@ fn saved_and_reloaded_models_give_bit_identical_outputs() {
 fn checkpoints_of_another_architecture_or_corrupt_are_errors() {
     let device = Device::default();
     let tmp = tempfile::tempdir().unwrap();
-    let gin = StudentModelConfig::new(encoder_config(2, 8), 3);
+    let gin = StudentModelConfig::new(encoder_config(2, 8).into(), 3);
     let dir = tmp.path().join("gin");
     gin.init(&device).unwrap().save(&gin, &dir).unwrap();
     // Parameters of a GIN into a GCN of the same size.
-    let gcn = StudentModelConfig::new(encoder_config(2, 8).with_conv(ConvKind::Gcn), 3);
+    let gcn = StudentModelConfig::new(encoder_config(2, 8).with_conv(ConvKind::Gcn).into(), 3);
     let err = checkpoint::load_parameters(gcn.init(&device).unwrap(), &dir).unwrap_err();
     assert!(matches!(err, CheckpointError::Record { .. }), "{err}");
     // Same kind, other width.
-    let wide = StudentModelConfig::new(encoder_config(2, 16), 3);
+    let wide = StudentModelConfig::new(encoder_config(2, 16).into(), 3);
     let err = checkpoint::load_parameters(wide.init(&device).unwrap(), &dir).unwrap_err();
     assert!(matches!(err, CheckpointError::Record { .. }), "{err}");
     // A configuration that does not describe the parameters, saved as a valid checkpoint.

@@ -224,9 +224,28 @@ impl RunIdentity {
             self.0.keys().chain(earlier.0.keys()).collect();
         names.into_iter().find_map(|name| {
             let (was, now) = (earlier.0.get(name), self.0.get(name));
-            (was != now).then(|| (name.clone(), show(was), show(now)))
+            let same =
+                was == now || (was.is_none() && now.is_some_and(|v| is_added_default(name, v)));
+            (!same).then(|| (name.clone(), show(was), show(now)))
         })
     }
+}
+
+/// Settings added after runs had been recorded, with the value that does what runs did before
+/// them: a run recorded without the setting resumes when it has that value.
+const ADDED_SETTINGS: &[(&str, &str)] = &[
+    ("config.model.encoder.family", r#""gnn""#),
+    ("config.optim.optimizer", r#""adam""#),
+    ("config.optim.weight_decay", "0.0"),
+    ("config.optim.schedule", r#""constant""#),
+    ("config.optim.warmup_epochs", "0"),
+    ("config.optim.min_lr", "1e-9"),
+];
+
+fn is_added_default(name: &str, value: &serde_json::Value) -> bool {
+    ADDED_SETTINGS.iter().any(|&(added, old)| {
+        name == added && serde_json::from_str::<serde_json::Value>(old).ok().as_ref() == Some(value)
+    })
 }
 
 /// SHA-256 fingerprint of a data set's content, fed piece by piece (e.g. each molecule's SMILES

@@ -27,7 +27,7 @@ use crate::error::{Result, TrainError};
 use crate::featurize_file::read_molecules;
 use crate::finetune::{
     FinetuneConfig, FinetuneEpoch, RunOutcome, TargetScaler, TaskMetric, check_trainable,
-    finetune_student, predict, student_collate,
+    finetune_student, predict,
 };
 use crate::output::{spreadsheet_safe, write_output};
 use crate::run_dir::{
@@ -294,8 +294,21 @@ pub fn predict_file(
         .par_iter()
         .map(|m| m.featurize(featurizer))
         .collect();
+    // Molecules the model cannot take (too large, no coordinates for a 3D model) get their
+    // row's error, like SMILES that do not parse.
+    let collate = model.collate(featurizer);
+    let graphs: Vec<std::result::Result<MolGraph, String>> = graphs
+        .into_iter()
+        .map(|g| {
+            g.and_then(|g| {
+                collate
+                    .check_molecule(&g)
+                    .map(|()| g)
+                    .map_err(|e| format!("the molecule {e}"))
+            })
+        })
+        .collect();
     let ok: Vec<&MolGraph> = graphs.iter().filter_map(|g| g.as_ref().ok()).collect();
-    let collate = student_collate(featurizer)?;
     let outputs = if ok.is_empty() {
         Vec::new()
     } else {

@@ -58,7 +58,7 @@ fn config(epochs: usize) -> FinetuneConfig {
             .with_d_model(32)
             .with_dropout(0.1);
     FinetuneConfig::new(
-        StudentModelConfig::new(encoder, 1),
+        StudentModelConfig::new(encoder.into(), 1),
         OptimConfig::new()
             .with_epochs(epochs)
             .with_batch_size(8)
@@ -153,7 +153,10 @@ fn student_learns_and_resumed_run_matches_uninterrupted_run() {
 
     // A different architecture cannot resume this run.
     let mut other = config(6);
-    other.model.encoder.d_model = 16;
+    let molkd_models::EncoderConfig::Gnn(encoder) = &mut other.model.encoder else {
+        panic!("a GNN configuration")
+    };
+    encoder.d_model = 16;
     let err = finetune_student(
         &other,
         f,
@@ -356,12 +359,11 @@ fn best_model_is_the_best_epochs_model() {
         test: (0..n).filter(|i| i % 4 == 0).collect(),
     };
     let device = Device::flex().autodiff();
-    let collate = molkd_train::finetune::student_collate(&PretrainGnnFeaturizer).expect("collate");
     let graphs: Vec<&MolGraph> = data.graphs.iter().collect();
     let outputs = |model: &StudentModel| {
         molkd_train::finetune::predict(
             model,
-            &collate,
+            &model.collate(&PretrainGnnFeaturizer),
             &graphs,
             TaskType::Classification,
             &TargetScaler::identity(1),
@@ -395,7 +397,7 @@ fn best_model_is_the_best_epochs_model() {
         assert_eq!(outputs(&done.best), outputs(&saved), "seed {seed}");
         let valid = molkd_train::finetune::evaluate_student(
             &done.best,
-            &collate,
+            &done.best.collate(&PretrainGnnFeaturizer),
             &data,
             &split.valid,
             &done.state.scaler,

@@ -23,8 +23,8 @@ use burn::module::{Module, Param};
 use burn::nn::LinearConfig;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::{Bool, Device, Int, Tensor};
-use molkd_graph::DenseBatch;
 use molkd_graph::random::Generator;
+use molkd_graph::{DenseBatch, DenseCollate};
 
 use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 use crate::error::{ModelError, Result};
@@ -371,6 +371,14 @@ impl RelationTransformer {
             pair_bias,
             directions: gaussian.map(|g| g.directions),
         }
+    }
+
+    /// The collator of the batches this model takes: its hops and size limit, without
+    /// coordinates (`with_coords(true)` for 3D input).
+    pub fn collate(&self) -> DenseCollate {
+        DenseCollate::new()
+            .with_max_hops(self.edges.hop_weights.dims()[0])
+            .with_max_atoms(self.max_atoms)
     }
 
     /// Width of the outputs.

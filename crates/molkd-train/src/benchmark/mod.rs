@@ -141,9 +141,10 @@ impl SeedScores {
     }
 }
 
-/// The method label of a configuration: the layer kind, plus the distillation loss.
+/// The method label of a configuration: the encoder (a GNN's layer kind, or `moleblend-2d`
+/// etc.), plus the distillation loss.
 pub fn method_label(config: &FinetuneConfig) -> String {
-    let conv = config.model.encoder.conv.to_string();
+    let conv = config.model.encoder.label();
     match &config.kd {
         None => conv,
         Some(kd) => format!(

@@ -3,19 +3,19 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use burn::tensor::activation::sigmoid;
-use molkd_graph::{Collate, MolGraph};
+use molkd_graph::{MolGraph, MoleculeCollate};
 use molkd_models::StudentModel;
 
 use super::targets::TargetScaler;
 use crate::data::TaskType;
 use crate::error::{Result, TrainError};
 
-/// The student's outputs for `graphs`, row-major `[n × T]`: probabilities for
+/// The student's outputs for `graphs` (batched by `collate`, the model's `collate()`), row-major `[n × T]`: probabilities for
 /// classification, values in label units (unscaled with `scaler`) for regression. Runs on the
 /// non-autodiff twin of `device` with dropout off and BatchNorm on its running statistics.
 pub fn predict(
     model: &StudentModel,
-    collate: &Collate,
+    collate: &MoleculeCollate,
     graphs: &[&MolGraph],
     task_type: TaskType,
     scaler: &TargetScaler,

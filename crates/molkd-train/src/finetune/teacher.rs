@@ -55,8 +55,7 @@ impl TeacherEmbeddings {
             refeaturized.iter().collect()
         };
         // Collated as in pre-training: with self-loops wherever the scheme has them.
-        let collate =
-            Collate::new(featurizer).with_self_loops(featurizer.self_loop_bond().is_some())?;
+        let collate = Collate::for_gnn(featurizer);
         let mut values = Vec::with_capacity(graphs.len() * config.d_model);
         for chunk in graphs.chunks(512) {
             let batch = collate.collate(chunk.iter().copied(), &device)?;

@@ -6,12 +6,62 @@ pub use host_adam::HostAdam;
 
 use burn::config::Config;
 use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::ModuleOptimizer;
+use burn::optim::{AdamWConfig, ModuleOptimizer};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Result, TrainError};
+
+/// Which optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (pretrain-gnns' protocol), no weight decay.
+    #[default]
+    Adam,
+    /// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019), as Transformers
+    /// are trained (MoleBLEND: weight decay 5e-5..1e-3 by sweep).
+    AdamW,
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "adam" => Ok(OptimizerKind::Adam),
+            "adamw" => Ok(OptimizerKind::AdamW),
+            _ => Err(format!("`{s}` is not an optimiser: use adam or adamw")),
+        }
+    }
+}
+
+/// How the learning rate moves over a run, after an optional linear warm-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The configured rate throughout (pretrain-gnns' protocol).
+    #[default]
+    Constant,
+    /// Cosine decay from the configured rate to `min_lr` at the last step (MoleBLEND's
+    /// fine-tuning: warm-up, then cosine).
+    Cosine,
+}
+
+impl std::str::FromStr for LrSchedule {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "constant" => Ok(LrSchedule::Constant),
+            "cosine" => Ok(LrSchedule::Cosine),
+            _ => Err(format!("`{s}` is not a schedule: use constant or cosine")),
+        }
+    }
+}
 
 /// Optimisation settings shared by every loop.
 #[derive(Config, Debug)]
@@ -22,9 +72,24 @@ pub struct OptimConfig {
     /// Items (reactions or molecules) per step.
     #[config(default = 256)]
     pub batch_size: usize,
-    /// Adam learning rate.
+    /// Learning rate (the peak rate, with a warm-up or a schedule).
     #[config(default = 1e-3)]
     pub lr: f64,
+    /// Optimiser.
+    #[config(default = "OptimizerKind::Adam")]
+    pub optimizer: OptimizerKind,
+    /// Decoupled weight decay of AdamW (0 = none; Adam takes none).
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+    /// Learning-rate schedule after the warm-up.
+    #[config(default = "LrSchedule::Constant")]
+    pub schedule: LrSchedule,
+    /// Epochs of linear warm-up from `lr / warm-up steps` to `lr` (0 = none).
+    #[config(default = 0)]
+    pub warmup_epochs: usize,
+    /// Rate the cosine schedule ends at.
+    #[config(default = 1e-9)]
+    pub min_lr: f64,
     /// Run seed: data order, dropout and initialisation derive from it.
     #[config(default = 0)]
     pub seed: u64,
@@ -48,6 +113,29 @@ impl OptimConfig {
                 self.lr
             )));
         }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(TrainError::Invalid(format!(
+                "weight decay {} must be zero or positive",
+                self.weight_decay
+            )));
+        }
+        if self.weight_decay > 0.0 && self.optimizer == OptimizerKind::Adam {
+            return Err(TrainError::Invalid(
+                "weight decay needs the adamw optimiser (Adam's coupled L2 is not offered)".into(),
+            ));
+        }
+        if self.warmup_epochs >= self.epochs && self.warmup_epochs > 0 {
+            return Err(TrainError::Invalid(format!(
+                "{} warm-up epochs leave nothing of a {}-epoch run",
+                self.warmup_epochs, self.epochs
+            )));
+        }
+        if !(self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr <= self.lr) {
+            return Err(TrainError::Invalid(format!(
+                "minimum learning rate {} must lie in [0, lr = {}]",
+                self.min_lr, self.lr
+            )));
+        }
         if let Some(c) = self.grad_clip
             && !(c.is_finite() && c > 0.0)
         {
@@ -58,13 +146,47 @@ impl OptimConfig {
         Ok(())
     }
 
-    /// Adam with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8) and the configured clipping:
-    /// [`HostAdam`], burn's Adam with a fused update on CPU backends.
-    pub fn adam(&self) -> ModuleOptimizer {
-        let optimizer = ModuleOptimizer::from(HostAdam::new(0.9, 0.999, 1e-8));
+    /// The configured optimiser with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8) and the
+    /// configured clipping: Adam is [`HostAdam`] (burn's Adam with a fused update on CPU
+    /// backends), AdamW burn's.
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        let optimizer = match self.optimizer {
+            OptimizerKind::Adam => ModuleOptimizer::from(HostAdam::new(0.9, 0.999, 1e-8)),
+            OptimizerKind::AdamW => ModuleOptimizer::from(
+                AdamWConfig::new()
+                    .with_epsilon(1e-8)
+                    .with_weight_decay(self.weight_decay as f32)
+                    .build(),
+            ),
+        };
         match self.grad_clip {
             Some(norm) => optimizer.with_grad_clipping(GradientClippingConfig::Norm(norm).init()),
             None => optimizer,
+        }
+    }
+}
+
+impl OptimConfig {
+    /// The learning rate of step `step` (0-based) of epoch `epoch` (1-based) in a run of
+    /// `steps_per_epoch` steps an epoch: a pure function of the position, so a resumed run
+    /// steps exactly as an uninterrupted one (no scheduler state to checkpoint).
+    pub fn lr_at(&self, epoch: usize, step: usize, steps_per_epoch: usize) -> f64 {
+        let spe = steps_per_epoch.max(1);
+        let s = (epoch.saturating_sub(1) * spe + step) as f64;
+        let warmup = (self.warmup_epochs * spe) as f64;
+        if s < warmup {
+            return self.lr * (s + 1.0) / warmup;
+        }
+        match self.schedule {
+            LrSchedule::Constant => self.lr,
+            LrSchedule::Cosine => {
+                let total = (self.epochs * spe) as f64;
+                let progress = ((s - warmup) / (total - warmup).max(1.0)).clamp(0.0, 1.0);
+                self.min_lr
+                    + 0.5
+                        * (self.lr - self.min_lr)
+                        * (1.0 + (std::f64::consts::PI * progress).cos())
+            }
         }
     }
 }

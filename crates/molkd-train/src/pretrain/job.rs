@@ -166,7 +166,7 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
         .with_fields("config", &job.config, &["config.optim.epochs"]);
     let run = RunDir::at(out.path().join("run"));
     run.check_identity(&identity)?;
-    let collate = crate::finetune::student_collate(featurizer)?;
+    let collate = molkd_graph::Collate::for_gnn(featurizer);
 
     // The untrained baseline: the same architecture and seed, before any step.
     let untrained = molkd_graph::random::init_seeded(device, job.config.optim.seed, || {
@@ -251,7 +251,7 @@ pub fn evaluate_teacher_file(
             path.display()
         )));
     }
-    let collate = crate::finetune::student_collate(featurizer)?;
+    let collate = molkd_graph::Collate::for_gnn(featurizer);
     let eval = evaluate_teacher(&model, &collate, &data, &indices, device)?;
     Ok((eval, indices.len()))
 }

@@ -174,11 +174,11 @@ pub fn pretrain_teacher(
             "teacher pre-training needs at least 2 training reactions (in-batch negatives)".into(),
         ));
     }
-    let collate = crate::finetune::student_collate(featurizer)?;
+    let collate = molkd_graph::Collate::for_gnn(featurizer);
     let valid: Vec<usize> = valid.iter().copied().take(config.eval_size).collect();
 
     let (mut model, mut optimizer, mut state) = match resume
-        .then(|| run.restore::<TeacherModel, PretrainState>(device, config.optim.adam()))
+        .then(|| run.restore::<TeacherModel, PretrainState>(device, config.optim.optimizer()))
         .transpose()?
         .flatten()
     {
@@ -197,7 +197,7 @@ pub fn pretrain_teacher(
             molkd_graph::random::init_seeded(device, config.optim.seed, || {
                 config.model.init(device)
             })?,
-            config.optim.adam(),
+            config.optim.optimizer(),
             PretrainState::default(),
         ),
     };
@@ -212,7 +212,7 @@ pub fn pretrain_teacher(
         let progress = EpochProgress::new(epoch, config.optim.epochs, order.len());
         let start = Instant::now();
         let mut loss_sum = 0.0;
-        for batch_indices in &batches {
+        for (step, batch_indices) in batches.iter().enumerate() {
             let graphs: Vec<&ReactionGraph> =
                 batch_indices.iter().map(|&i| &data.reactions[i]).collect();
             let batch = collate.collate_reactions(&graphs, device)?;
@@ -236,7 +236,8 @@ pub fn pretrain_teacher(
             }
             loss_sum += value;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(config.optim.lr, model, grads);
+            let lr = config.optim.lr_at(epoch, step, batches.len());
+            model = optimizer.step(lr, model, grads);
             progress.advance(batch_indices.len(), value);
         }
         let seconds = start.elapsed().as_secs_f64();
