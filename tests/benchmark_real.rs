@@ -5,7 +5,7 @@
 mod common;
 
 use molkd::cli::StudentArgs;
-use molkd::train::benchmark::{BenchmarkJob, run_benchmark};
+use molkd::train::benchmark::{BenchmarkJob, BenchmarkSet, run_benchmark};
 use molkd::train::dataset_spec;
 
 #[test]
@@ -21,7 +21,7 @@ fn bbbp_sweep_writes_results_and_resumes() {
         <Cli as clap::Parser>::parse_from(["x", "--epochs", "1", "--layers", "2", "--dim", "64"]).s
     };
     let job = BenchmarkJob {
-        dataset: dataset_spec("bbbp").unwrap(),
+        dataset: BenchmarkSet::MoleculeNet(dataset_spec("bbbp").unwrap()),
         data_dir: common::data_dir(),
         out: tmp.path().to_path_buf(),
         scheme: student.scheme(),

@@ -248,3 +248,87 @@ fn device_flag_picks_the_backend() {
         );
     }
 }
+
+/// `--encoder moleblend`: the relation Transformer trains, saves and predicts through the same
+/// commands; flags of the other family, and molecules the model cannot take, are named.
+#[test]
+fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = user_csv(tmp.path());
+    let out = tmp.path().join("out");
+    let moleblend = ["--encoder", "moleblend", "--heads", "4"];
+    let (ok, stdout, stderr) = train(&csv, &out, &moleblend);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("best epoch"), "{stdout}");
+    let config = std::fs::read_to_string(out.join("model/config.json")).unwrap();
+    assert!(config.contains(r#""family": "relation""#), "{config}");
+    let card = std::fs::read_to_string(out.join("model/card.json")).unwrap();
+    assert!(
+        card.contains(r#""scheme": "ogb""#),
+        "the original's features: {card}"
+    );
+
+    let input = tmp.path().join("query.smi");
+    std::fs::write(&input, "CCN\nnot_a_smiles\nc1ccccc1\n").unwrap();
+    let output = tmp.path().join("pred.csv");
+    let (ok, _, stderr) = predict_cli(&out, &input, &output);
+    assert!(ok, "{stderr}");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&output)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let p: f32 = rows[0][1].parse().unwrap();
+    assert!((0.0..=1.0).contains(&p), "{p}");
+
+    // A size limit: the larger query molecule gets its row's error, the others predictions.
+    let small = tmp.path().join("small");
+    let (ok, _, stderr) = train(
+        &csv,
+        &small,
+        &[
+            "--encoder",
+            "moleblend",
+            "--heads",
+            "4",
+            "--max-atoms",
+            "40",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let big = tmp.path().join("big.smi");
+    std::fs::write(&big, format!("CCO\n{}\n", "C".repeat(41))).unwrap();
+    let output = tmp.path().join("big.csv");
+    let (ok, _, stderr) = predict_cli(&small, &big, &output);
+    assert!(ok, "{stderr}");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&output)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(rows[0][2].is_empty(), "{:?}", rows[0]);
+    assert!(
+        rows[1][1].is_empty() && rows[1][2].contains("41 atoms, more than the 40"),
+        "{:?}",
+        rows[1]
+    );
+
+    for (extra, needle) in [
+        (
+            vec!["--encoder", "moleblend", "--conv", "gcn"],
+            "--conv only applies to --encoder gnn",
+        ),
+        (
+            vec!["--heads", "4"],
+            "--heads only apply to --encoder moleblend",
+        ),
+        (
+            vec!["--encoder", "moleblend", "--input", "3d"],
+            "has no 3D coordinates",
+        ),
+    ] {
+        let (ok, _, stderr) = train(&csv, &tmp.path().join("refused"), &extra);
+        assert!(!ok && stderr.contains(needle), "{extra:?}: {stderr}");
+    }
+}

@@ -426,3 +426,55 @@ fn checkpoints_of_another_architecture_or_corrupt_are_errors() {
         Err(CheckpointError::Io { .. })
     ));
 }
+
+/// A checkpoint as molkd wrote it before the relation encoder: the encoder's parameters
+/// without the `Gnn` variant in their names, and a configuration without a `family` tag.
+#[test]
+fn checkpoints_of_the_gnn_only_student_still_load() {
+    use molkd_models::checkpoint::{CHECKSUMS_FILE, CONFIG_FILE, MODEL_FILE, sha256_hex};
+    let device = Device::flex();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("old");
+    let config = StudentModelConfig::new(encoder_config(2, 8).into(), 3);
+    let model = config.init(&device).unwrap();
+    model.save(&config, &dir).unwrap();
+
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(CONFIG_FILE)).unwrap()).unwrap();
+    assert_eq!(json["encoder"]["family"], "gnn");
+    json["encoder"].as_object_mut().unwrap().remove("family");
+    std::fs::write(dir.join(CONFIG_FILE), serde_json::to_vec(&json).unwrap()).unwrap();
+    let tensors: Vec<burn_pack::Tensor> = burn_pack::Reader::from_file(dir.join(MODEL_FILE))
+        .unwrap()
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let (name, dtype, shape, id, bytes) = t.into_parts().unwrap();
+            let old = name.replace("encoder.Gnn.", "encoder.");
+            burn_pack::Tensor::new(old, dtype, shape, id, bytes)
+        })
+        .collect();
+    assert!(
+        tensors
+            .iter()
+            .any(|t| t.name.starts_with("encoder.layers."))
+    );
+    burn_pack::Writer::new(tensors)
+        .overwrite(true)
+        .write_to_file(dir.join(MODEL_FILE))
+        .unwrap();
+    let sums: std::collections::BTreeMap<&str, String> = [MODEL_FILE, CONFIG_FILE]
+        .into_iter()
+        .map(|f| (f, sha256_hex(&std::fs::read(dir.join(f)).unwrap())))
+        .collect();
+    std::fs::write(dir.join(CHECKSUMS_FILE), serde_json::to_vec(&sums).unwrap()).unwrap();
+
+    let (loaded, loaded_config) = StudentModel::load(&dir, &device).unwrap();
+    assert!(matches!(loaded_config.encoder, EncoderConfig::Gnn(_)));
+    let b = batch(&["CCO", "c1ccccc1N"], &device);
+    assert_eq!(
+        host(model.infer(&b).predictions),
+        host(loaded.infer(&b).predictions)
+    );
+}

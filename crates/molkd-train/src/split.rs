@@ -194,6 +194,19 @@ pub fn random_scaffold_split<S: AsRef<str> + Sync>(
     Ok(split)
 }
 
+/// A seeded permutation of `0..n` cut into `train` and `valid` molecules and the rest as test
+/// (Transformer-M's QM9 split: 110,000 / 10,000 / rest). Needs `train + valid <= n`.
+pub fn random_split_sizes(n: usize, train: usize, valid: usize, seed: u64) -> Split {
+    let mut all: Vec<usize> = (0..n).collect();
+    all.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let (train, valid) = (train.min(n), valid.min(n - train.min(n)));
+    Split {
+        train: all[..train].to_vec(),
+        valid: all[train..train + valid].to_vec(),
+        test: all[train + valid..].to_vec(),
+    }
+}
+
 /// pretrain-gnns `random_split`: a seeded permutation cut at `int(train · n)` and
 /// `int(train · n) + int(valid · n)`.
 pub fn random_split(n: usize, fractions: SplitFractions, seed: u64) -> Result<Split> {

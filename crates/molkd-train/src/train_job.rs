@@ -153,7 +153,7 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
         .with("scheme", job.scheme)
         .with("split", job.split)
         .with("teacher", teacher_checkpoint)
-        .with_fields("config", &job.config, &["config.optim.epochs"]);
+        .with_fields("config", &job.config, job.config.optim.resumable_settings());
     let run = RunDir::at(out.path().join("run"));
     run.check_identity(&identity)?;
     let split = job.split.split(

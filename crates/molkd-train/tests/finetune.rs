@@ -8,13 +8,14 @@ use burn::tensor::Device;
 use molkd_distill::{KdConfig, KdForm};
 use molkd_graph::{FeatureScheme, Featurizer, MolGraph, PretrainGnnFeaturizer};
 use molkd_models::{
-    Checkpointed, ConvKind, GnnEncoderConfig, StudentModel, StudentModelConfig, TeacherModelConfig,
+    Checkpointed, ConvKind, EncoderConfig, GnnEncoderConfig, MoleculeEncoder, RelationModality,
+    StudentModel, StudentModelConfig, TeacherModelConfig,
 };
 use molkd_train::data::{CsvSpec, MoleculeDataset, TaskType};
 use molkd_train::finetune::{
     FinetuneConfig, TargetScaler, TaskMetric, TeacherEmbeddings, finetune_student,
 };
-use molkd_train::optim::OptimConfig;
+use molkd_train::optim::{LrSchedule, OptimConfig};
 use molkd_train::run_dir::RunDir;
 use molkd_train::split::Split;
 
@@ -153,7 +154,7 @@ fn student_learns_and_resumed_run_matches_uninterrupted_run() {
 
     // A different architecture cannot resume this run.
     let mut other = config(6);
-    let molkd_models::EncoderConfig::Gnn(encoder) = &mut other.model.encoder else {
+    let EncoderConfig::Gnn(encoder) = &mut other.model.encoder else {
         panic!("a GNN configuration")
     };
     encoder.d_model = 16;
@@ -396,6 +397,7 @@ fn best_model_is_the_best_epochs_model() {
         let (saved, _) = StudentModel::load(&run.path().join("best"), &device).expect("best");
         assert_eq!(outputs(&done.best), outputs(&saved), "seed {seed}");
         let valid = molkd_train::finetune::evaluate_student(
+            done.metric,
             &done.best,
             &done.best.collate(&PretrainGnnFeaturizer),
             &data,
@@ -456,4 +458,120 @@ fn concurrent_runs_are_each_reproducible() {
             assert_eq!(history, alone[(i % 2) as usize], "thread {i}");
         }
     });
+}
+
+/// A small relation Transformer (MoleBLEND's encoder) with AdamW, weight decay and a warm-up.
+fn relation_config(epochs: usize, input: RelationModality) -> FinetuneConfig {
+    let mut config = FinetuneConfig::relation_protocol(&PretrainGnnFeaturizer, 1, input);
+    let EncoderConfig::Relation(encoder) = &mut config.model.encoder else {
+        panic!("a relation configuration")
+    };
+    let t = &mut encoder.transformer;
+    (t.num_layers, t.d_model, t.ffn_dim, t.heads, t.kernels) = (2, 32, 32, 4, 8);
+    config.optim = config
+        .optim
+        .with_epochs(epochs)
+        .with_batch_size(8)
+        .with_lr(2e-3)
+        .with_seed(3)
+        .with_warmup_epochs(1)
+        .with_schedule(LrSchedule::Constant);
+    config
+}
+
+#[test]
+fn relation_student_learns_and_resumes_exactly_through_the_same_loop() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = dataset(tmp.path(), TaskType::Classification);
+    let split = everything(data.len());
+    let device = Device::flex().autodiff();
+    let f = &PretrainGnnFeaturizer;
+    let train = |epochs: usize, dir: &str, resume: bool| {
+        let run = RunDir::create(tmp.path().join(dir)).expect("run");
+        let config = relation_config(epochs, RelationModality::TwoD);
+        finetune_student(&config, f, &data, &split, None, &device, Some(&run), resume)
+            .expect("train")
+    };
+    let a = train(6, "straight", false);
+    let first = a.state.history[0].valid.expect("score");
+    let best = a.state.valid_at_best().expect("score");
+    assert!(
+        best > 0.85 && best > first,
+        "valid ROC-AUC {first} → {best}"
+    );
+    assert!(a.state.history[5].train_loss < a.state.history[0].train_loss);
+    assert!(matches!(a.best.encoder, MoleculeEncoder::Relation(_)));
+
+    train(3, "split", false);
+    let b = train(6, "split", true);
+    for (x, y) in a.state.history.iter().zip(&b.state.history) {
+        assert_eq!(
+            (x.train_loss, x.valid, x.test),
+            (y.train_loss, y.valid, y.test),
+            "epoch {}",
+            x.epoch
+        );
+    }
+    // The saved best model predicts what the returned one does.
+    let (saved, _) = StudentModel::load(&tmp.path().join("straight/best"), &device).expect("best");
+    let graphs: Vec<&MolGraph> = data.graphs.iter().collect();
+    let predict = |m: &StudentModel| {
+        molkd_train::finetune::predict(
+            m,
+            &m.collate(f),
+            &graphs,
+            TaskType::Classification,
+            &TargetScaler::identity(1),
+            16,
+            &device,
+        )
+        .expect("predict")
+    };
+    assert_eq!(predict(&a.best), predict(&saved));
+}
+
+#[test]
+fn molecules_a_relation_student_cannot_take_are_named_before_training() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = dataset(tmp.path(), TaskType::Classification);
+    let split = everything(data.len());
+    let device = Device::flex().autodiff();
+    let f = &PretrainGnnFeaturizer;
+    // 3D input on molecules from SMILES (no coordinates).
+    let err = finetune_student(
+        &relation_config(2, RelationModality::ThreeD),
+        f,
+        &data,
+        &split,
+        None,
+        &device,
+        None,
+        false,
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(
+        err.contains(&format!("data row {} ", data.rows[0]))
+            && err.contains(&data.smiles[0])
+            && err.contains("no 3D"),
+        "{err}"
+    );
+    // A size limit below the largest molecule.
+    let mut small = relation_config(2, RelationModality::TwoD);
+    let EncoderConfig::Relation(encoder) = &mut small.model.encoder else {
+        panic!("relation")
+    };
+    encoder.transformer.max_atoms = Some(4);
+    let big = (0..data.len())
+        .find(|&i| data.graphs[i].num_atoms() > 4)
+        .expect("a molecule of more than 4 atoms");
+    let err = finetune_student(&small, f, &data, &split, None, &device, None, false)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains(&format!("data row {} ", data.rows[big])) && err.contains("more than the 4"),
+        "{err}"
+    );
 }

@@ -108,6 +108,13 @@ impl RelationBlock {
         let h = self
             .norm_attention
             .forward(h + self.branch(self.dropout.forward(attended, rng), rng));
+        self.feed_forward(h, rng)
+    }
+
+    /// The block's second half: `LN(h + DropPath(W₂ · ActDrop(GELU(W₁ · h))))`.
+    ///
+    /// Shapes: `[B, T, d]` → `[B, T, d]`.
+    pub fn feed_forward(&self, h: Tensor<3>, rng: &mut Generator) -> Tensor<3> {
         let inner = self
             .activation_dropout
             .forward(gelu(self.ffn_in.forward(h.clone())), rng);
@@ -115,8 +122,11 @@ impl RelationBlock {
         self.norm_ffn.forward(h + self.branch(ffn, rng))
     }
 
-    /// Multi-head attention with the additive bias: `softmax(q·kᵀ/√d_h + B) · v`.
-    fn attention(&self, h: Tensor<3>, bias: Tensor<4>, rng: &mut Generator) -> Tensor<3> {
+    /// Multi-head attention with the additive bias: `softmax(q·kᵀ/√d_h + B) · v`, before
+    /// the residual and LayerNorm.
+    ///
+    /// Shapes: `h [B, T, d]`, `bias [B, H, T, T]` → `[B, T, d]`.
+    pub fn attention(&self, h: Tensor<3>, bias: Tensor<4>, rng: &mut Generator) -> Tensor<3> {
         let [b, t, d] = h.dims();
         let dh = d / self.heads;
         let split = |x: Tensor<3>| x.reshape([b, t, self.heads, dh]).swap_dims(1, 2); // [B, H, T, dh]

@@ -1,5 +1,6 @@
-//! MoleculeNet benchmark sweeps behind `examples/<dataset>.rs`: one registry data set,
-//! scaffold split, the fine-tuning protocol over several seeds, with or without distillation.
+//! Benchmark sweeps behind `examples/<dataset>.rs`: one data set (a MoleculeNet registry set
+//! under its scaffold split, or a QM9 target under Transformer-M's random split per seed), the
+//! fine-tuning protocol over several seeds, with or without distillation.
 //!
 //! Results go to `OUT/<dataset>.json` after every finished run, so an interrupted sweep
 //! resumes where it stopped: runs already recorded (same method, seed and epochs) are
@@ -17,9 +18,11 @@ mod fixtures;
 mod paired;
 mod record;
 mod seeds;
+mod set;
 mod table;
 
 pub use paired::paired_table;
+pub use set::{BenchmarkSet, QM9_FILE, Qm9Benchmark};
 pub use table::{ScoreAt, comparison_table, load_results};
 
 use std::collections::BTreeMap;
@@ -32,18 +35,16 @@ use molkd_graph::FeatureScheme;
 use serde::{Deserialize, Serialize};
 
 use crate::curves::{Curve, write_learning_curves};
-use crate::data::DatasetSpec;
 use crate::error::{Result, TrainError};
 use crate::finetune::{FinetuneConfig, RunOutcome, TaskMetric, finetune_student};
 use crate::run_dir::{RunDir, RunIdentity, read_json};
-use crate::split::{SplitFractions, scaffold_split};
 
-/// A sweep over seeds of one method on one registry data set.
+/// A sweep over seeds of one method on one data set.
 #[derive(Debug, Clone)]
 pub struct BenchmarkJob {
     /// The data set.
-    pub dataset: &'static DatasetSpec,
-    /// Data directory holding `moleculenet/`.
+    pub dataset: BenchmarkSet,
+    /// Data directory holding `moleculenet/` (and `3d/` for QM9).
     pub data_dir: PathBuf,
     /// Results directory.
     pub out: PathBuf,
@@ -52,7 +53,8 @@ pub struct BenchmarkJob {
     /// Protocol; the task count is set from the data, `optim.seed` by each seed, and with a
     /// teacher the projection width to the teacher's.
     pub config: FinetuneConfig,
-    /// Seeds (initialisation, data order, dropout; the scaffold split is deterministic).
+    /// Seeds (initialisation, data order, dropout; the scaffold split is deterministic, QM9's
+    /// random split is drawn by the seed).
     pub seeds: Vec<u64>,
     /// Teacher checkpoint directory; required when `config.kd` is set.
     pub teacher: Option<PathBuf>,
@@ -311,14 +313,16 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
     if job.seeds.is_empty() {
         return Err(TrainError::Invalid("no seeds to run".into()));
     }
-    let name = job.dataset.name;
+    let name = job.dataset.name();
+    let name = name.as_str();
     let featurizer = job.scheme.featurizer();
     let start = Instant::now();
     let data = job.dataset.load(&job.data_dir, featurizer)?;
     eprintln!("{} ({:.1?})", data.skip_report(), start.elapsed());
-    let split = scaffold_split(&data.smiles, SplitFractions::default())?;
+    let split = job.dataset.split(&data, job.seeds[0])?;
 
     let mut config = job.config.clone();
+    config.metric = Some(job.dataset.metric(&data));
     let start = Instant::now();
     let teacher = config.fit_to(&data, job.scheme, job.teacher.as_deref(), device)?;
     if let Some(t) = &teacher {
@@ -357,7 +361,7 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
     } else {
         BenchmarkResults {
             dataset: name.to_string(),
-            metric: TaskMetric::of(data.task_type),
+            metric: job.dataset.metric(&data),
             molecules: data.len(),
             skipped: data.skipped.len(),
             split: [split.train.len(), split.valid.len(), split.test.len()],
@@ -375,6 +379,11 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             continue;
         }
         config.optim.seed = seed;
+        let split = if job.dataset.split_per_seed() {
+            job.dataset.split(&data, seed)?
+        } else {
+            split.clone()
+        };
         let run = RunDir::create(
             job.out
                 .join("runs")
@@ -385,7 +394,7 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             &RunIdentity::new()
                 .with("data", &fingerprint)
                 .with("teacher", &teacher_checkpoint)
-                .with_fields("config", &config, &["config.optim.epochs"]),
+                .with_fields("config", &config, config.optim.resumable_settings()),
         )?;
         let start = Instant::now();
         let done = finetune_student(

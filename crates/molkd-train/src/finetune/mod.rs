@@ -56,6 +56,10 @@ pub struct FinetuneConfig {
     /// Molecules per batch at evaluation.
     #[config(default = 256)]
     pub eval_batch_size: usize,
+    /// Score for model selection and reports; `None`: the task type's (ROC-AUC for
+    /// classification, RMSE for regression).
+    #[config(default = "None")]
+    pub metric: Option<TaskMetric>,
 }
 
 impl FinetuneConfig {
@@ -102,6 +106,11 @@ impl FinetuneConfig {
                 .with_warmup_epochs(epochs.div_ceil(10))
                 .with_grad_clip(Some(5.0)),
         )
+    }
+
+    /// The score runs are selected and reported by, for data of `task_type`.
+    pub fn metric_for(&self, task_type: TaskType) -> TaskMetric {
+        self.metric.unwrap_or(TaskMetric::of(task_type))
     }
 
     /// Fits the configuration to `data` (featurised with `scheme`): sets the task count and,
@@ -327,9 +336,10 @@ fn check_molecules(collate: &MoleculeCollate, data: &MoleculeDataset, split: &Sp
     Ok(())
 }
 
-/// Scores `model` on the molecules `indices` of `data`.
+/// Scores `model` by `metric` on the molecules `indices` of `data`.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_student(
+    metric: TaskMetric,
     model: &StudentModel,
     collate: &MoleculeCollate,
     data: &MoleculeDataset,
@@ -355,7 +365,7 @@ pub fn evaluate_student(
         .iter()
         .flat_map(|&i| data.labels_of(i).iter().copied())
         .collect();
-    TaskMetric::of(data.task_type).score(&labels, &outputs, data.num_tasks())
+    metric.score(&labels, &outputs, data.num_tasks())
 }
 
 /// Trains a student on `split.train` of `data` (featurised by `featurizer`), distilling
@@ -376,7 +386,7 @@ pub fn finetune_student(
     resume: bool,
 ) -> Result<Finetuned> {
     check_inputs(config, data, split, teacher)?;
-    let metric = TaskMetric::of(data.task_type);
+    let metric = config.metric_for(data.task_type);
     let restored = match (resume, run) {
         (true, Some(run)) => {
             run.restore::<StudentModel, FinetuneState>(device, config.optim.optimizer())?
@@ -467,6 +477,7 @@ pub fn finetune_student(
         progress.finish();
         let evaluate = |indices: &[usize]| {
             evaluate_student(
+                metric,
                 &model,
                 &collate,
                 data,

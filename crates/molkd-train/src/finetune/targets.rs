@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{MoleculeDataset, TaskType};
 use crate::error::{Result, TrainError};
-use crate::metrics::{mean_roc_auc, rmse};
+use crate::metrics::{mae, mean_roc_auc, rmse};
 
 /// The score a task type is judged by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +15,8 @@ pub enum TaskMetric {
     RocAuc,
     /// Mean over tasks of the RMSE over labelled molecules (lower is better).
     Rmse,
+    /// Mean over tasks of the mean absolute error (lower is better; QM9's score).
+    Mae,
 }
 
 impl TaskMetric {
@@ -31,6 +33,7 @@ impl TaskMetric {
         match self {
             Self::RocAuc => "ROC-AUC",
             Self::Rmse => "RMSE",
+            Self::Mae => "MAE",
         }
     }
 
@@ -38,7 +41,7 @@ impl TaskMetric {
     pub fn better(self, a: f64, b: f64) -> bool {
         match self {
             Self::RocAuc => a > b,
-            Self::Rmse => a < b,
+            Self::Rmse | Self::Mae => a < b,
         }
     }
 
@@ -53,10 +56,11 @@ impl TaskMetric {
     ) -> Result<Option<f64>> {
         match self {
             Self::RocAuc => Ok(mean_roc_auc(labels, outputs, num_tasks)?.mean),
-            Self::Rmse => {
+            Self::Rmse | Self::Mae => {
                 if labels.len() != outputs.len() || num_tasks == 0 {
                     return Err(TrainError::Metric(format!(
-                        "rmse: {} labels vs {} outputs over {num_tasks} tasks",
+                        "{}: {} labels vs {} outputs over {num_tasks} tasks",
+                        self.name(),
                         labels.len(),
                         outputs.len()
                     )));
@@ -71,7 +75,11 @@ impl TaskMetric {
                         .filter_map(|(l, &o)| l.map(|l| (o, l)))
                         .unzip();
                     if !p.is_empty() {
-                        per_task.push(rmse(&p, &y)?);
+                        per_task.push(if self == Self::Mae {
+                            mae(&p, &y)?
+                        } else {
+                            rmse(&p, &y)?
+                        });
                     }
                 }
                 Ok((!per_task.is_empty())

@@ -167,6 +167,16 @@ impl OptimConfig {
 }
 
 impl OptimConfig {
+    /// Settings a resumed run may change (run identities leave them out): the number of
+    /// epochs, unless the schedule depends on it (cosine decays over the whole run, so a
+    /// longer run has a different rate at every step).
+    pub fn resumable_settings(&self) -> &'static [&'static str] {
+        match self.schedule {
+            LrSchedule::Constant => &["config.optim.epochs"],
+            LrSchedule::Cosine => &[],
+        }
+    }
+
     /// The learning rate of step `step` (0-based) of epoch `epoch` (1-based) in a run of
     /// `steps_per_epoch` steps an epoch: a pure function of the position, so a resumed run
     /// steps exactly as an uninterrupted one (no scheduler state to checkpoint).
@@ -205,4 +215,61 @@ pub fn epoch_order(items: &[usize], seed: u64) -> Vec<usize> {
     let mut order = items.to_vec();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_up_is_linear_and_cosine_ends_at_the_minimum() {
+        let c = OptimConfig::new()
+            .with_epochs(10)
+            .with_lr(1e-3)
+            .with_schedule(LrSchedule::Cosine)
+            .with_warmup_epochs(2)
+            .with_min_lr(1e-6);
+        let spe = 5;
+        // Warm-up: 10 steps rising linearly to the peak.
+        assert!((c.lr_at(1, 0, spe) - 1e-4).abs() < 1e-12);
+        assert!((c.lr_at(2, 4, spe) - 1e-3).abs() < 1e-12);
+        // The first step after the warm-up is the peak; the last is near the minimum.
+        assert!((c.lr_at(3, 0, spe) - 1e-3).abs() < 1e-12);
+        let last = c.lr_at(10, 4, spe);
+        assert!(last > 1e-6 && last < 1e-5, "{last}");
+        // Halfway through the decay: the mean of peak and minimum.
+        let half = c.lr_at(7, 0, spe);
+        assert!((half - (1e-3 + 1e-6) / 2.0).abs() < 1e-9, "{half}");
+        // Monotone after the warm-up.
+        let rates: Vec<f64> = (3..=10)
+            .flat_map(|e| (0..spe).map(move |s| (e, s)))
+            .map(|(e, s)| c.lr_at(e, s, spe))
+            .collect();
+        assert!(rates.windows(2).all(|w| w[1] <= w[0]));
+        // Constant without a warm-up is the configured rate throughout.
+        let flat = OptimConfig::new().with_lr(3e-4);
+        assert_eq!(flat.lr_at(1, 0, 7), 3e-4);
+        assert_eq!(flat.lr_at(9, 6, 7), 3e-4);
+        assert_eq!(flat.resumable_settings(), ["config.optim.epochs"]);
+        assert!(c.resumable_settings().is_empty());
+    }
+
+    #[test]
+    fn bad_optimiser_settings_are_named() {
+        let base = OptimConfig::new().with_epochs(10);
+        let cases = [
+            (base.clone().with_weight_decay(1e-4), "adamw"),
+            (base.clone().with_weight_decay(-1.0), "weight decay"),
+            (base.clone().with_warmup_epochs(10), "warm-up"),
+            (base.clone().with_min_lr(1.0), "minimum learning rate"),
+        ];
+        for (config, needle) in cases {
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+        base.with_optimizer(OptimizerKind::AdamW)
+            .with_weight_decay(1e-4)
+            .validate()
+            .unwrap();
+    }
 }

@@ -163,7 +163,7 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
             "drop-unchanged-reactants",
             job.load.drop_unchanged_reactants,
         )
-        .with_fields("config", &job.config, &["config.optim.epochs"]);
+        .with_fields("config", &job.config, job.config.optim.resumable_settings());
     let run = RunDir::at(out.path().join("run"));
     run.check_identity(&identity)?;
     let collate = molkd_graph::Collate::for_gnn(featurizer);
