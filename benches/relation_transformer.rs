@@ -64,7 +64,11 @@ fn relation_transformer(c: &mut Criterion) {
         }),
     ];
     let mut group = c.benchmark_group("relation_transformer");
-    group.sample_size(10);
+    // Ten samples of a few seconds: a base-sized training step at 128 molecules takes seconds.
+    group
+        .sample_size(10)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
     let mut rng = Generator::new(0);
     for (name, transformer) in configs {
         let student = |input: RelationModality, device: &Device| {
