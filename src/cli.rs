@@ -9,7 +9,9 @@ use clap::Args;
 use crate::DeviceChoice;
 use crate::distill::{KdConfig, KdForm, ReactionLoss, ReactionLossConfig};
 use crate::graph::FeatureScheme;
-use crate::models::{ConvKind, EncoderConfig, RelationModality, TeacherModelConfig};
+use crate::models::{
+    ConvKind, EncoderConfig, RelationModality, RelationTransformerConfig, TeacherModelConfig,
+};
 use crate::train::benchmark::{BenchmarkJob, BenchmarkSet, Qm9Benchmark, run_benchmark};
 use crate::train::data::{
     Qm9Target, ReactionFormat, ReactionLoadOptions, TaskType, data_dir, dataset_spec,
@@ -178,6 +180,15 @@ impl PretrainTeacherArgs {
     }
 }
 
+/// Size preset of the moleblend encoder (`--size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RelationSize {
+    /// 4 × 128, 8 heads, FFN 128, 32 kernels (~0.6 M parameters): trains on 2 cores.
+    Cpu,
+    /// The paper's `moleblend_base`: 12 × 768, 32 heads, FFN 768, 128 kernels (for a GPU).
+    Base,
+}
+
 /// Which encoder family the student is (`--encoder`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EncoderFamily {
@@ -208,6 +219,10 @@ pub struct StudentArgs {
     /// Hidden width [default: 300 (gnn), 128 (moleblend; also its FFN width)].
     #[arg(long)]
     pub dim: Option<usize>,
+    /// Size preset of the moleblend encoder: cpu (4 × 128) or base (the paper's 12 × 768);
+    /// --layers, --dim and --heads override it [default: cpu].
+    #[arg(long, value_enum)]
+    pub size: Option<RelationSize>,
     /// Attention heads of the moleblend encoder [default: 8].
     #[arg(long)]
     pub heads: Option<usize>,
@@ -344,6 +359,15 @@ impl StudentArgs {
                 let EncoderConfig::Relation(encoder) = &mut config.model.encoder else {
                     unreachable!("the relation protocol's encoder is relational")
                 };
+                if self.size == Some(RelationSize::Base) {
+                    let t = &encoder.transformer;
+                    let base = RelationTransformerConfig::base(
+                        t.atom_vocab_sizes.clone(),
+                        t.bond_vocab_sizes.clone(),
+                    );
+                    // Fine-tuning dropouts (the preset's are pre-training's): attention only.
+                    encoder.transformer = base.with_activation_dropout(0.0).with_drop_path(0.0);
+                }
                 let t = &mut encoder.transformer;
                 t.num_layers = self.layers.unwrap_or(t.num_layers);
                 if let Some(dim) = self.dim {
