@@ -224,7 +224,7 @@ impl BenchmarkResults {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "## {} — scaffold split {} / {} / {} ({} molecules, {} rows skipped)\n",
+            "## {} — train / valid / test {} / {} / {} ({} molecules, {} rows skipped)\n",
             self.dataset, self.split[0], self.split[1], self.split[2], self.molecules, self.skipped
         );
         let m = self.metric.name();
