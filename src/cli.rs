@@ -17,7 +17,7 @@ use crate::train::data::{
     Qm9Target, ReactionFormat, ReactionLoadOptions, TaskType, data_dir, dataset_spec,
     default_cache_dir,
 };
-use crate::train::finetune::FinetuneConfig;
+use crate::train::finetune::{FinetuneConfig, relation_warmup_epochs};
 use crate::train::optim::{LrSchedule, OptimConfig, OptimizerKind};
 use crate::train::pretrain::TeacherPretrainConfig;
 use crate::train::pretrain::job::PretrainJob;
@@ -390,9 +390,9 @@ impl StudentArgs {
         optim.schedule = self.schedule.unwrap_or(optim.schedule);
         optim.warmup_epochs = match (self.warmup_epochs, optim.warmup_epochs) {
             (Some(w), _) => w,
-            // The family's warm-up is a tenth of its epochs: of these epochs.
             (None, 0) => 0,
-            (None, _) => self.epochs.div_ceil(10).min(self.epochs.saturating_sub(1)),
+            // The family's warm-up is a share of the epochs: of these epochs.
+            (None, _) => relation_warmup_epochs(self.epochs),
         };
         optim.grad_clip = self.grad_clip.or(optim.grad_clip);
         config.kd = distill.then(|| {

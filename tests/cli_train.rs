@@ -249,6 +249,15 @@ fn device_flag_picks_the_backend() {
     }
 }
 
+/// The records of a `molkd predict` output.
+fn output_rows(path: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
 /// `--encoder moleblend`: the relation Transformer trains, saves and predicts through the same
 /// commands; flags of the other family, and molecules the model cannot take, are named.
 #[test]
@@ -273,11 +282,7 @@ fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
     let output = tmp.path().join("pred.csv");
     let (ok, _, stderr) = predict_cli(&out, &input, &output);
     assert!(ok, "{stderr}");
-    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&output)
-        .unwrap()
-        .records()
-        .map(|r| r.unwrap())
-        .collect();
+    let rows = output_rows(&output);
     assert_eq!(rows.len(), 3);
     let p: f32 = rows[0][1].parse().unwrap();
     assert!((0.0..=1.0).contains(&p), "{p}");
@@ -302,11 +307,7 @@ fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
     let output = tmp.path().join("big.csv");
     let (ok, _, stderr) = predict_cli(&small, &big, &output);
     assert!(ok, "{stderr}");
-    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&output)
-        .unwrap()
-        .records()
-        .map(|r| r.unwrap())
-        .collect();
+    let rows = output_rows(&output);
     assert!(rows[0][2].is_empty(), "{:?}", rows[0]);
     assert!(
         rows[1][1].is_empty() && rows[1][2].contains("41 atoms, more than the 40"),

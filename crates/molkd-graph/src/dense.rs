@@ -119,11 +119,6 @@ impl DenseCollate {
         self.max_hops
     }
 
-    /// Whether coordinates are included (and required).
-    pub fn coords(&self) -> bool {
-        self.coords
-    }
-
     /// Checks one molecule against the size limit and the need for coordinates; `Err` says
     /// what is wrong (`"has 40 atoms, …"`), for the caller to name the molecule.
     pub fn check_molecule(&self, g: &MolGraph) -> std::result::Result<(), String> {

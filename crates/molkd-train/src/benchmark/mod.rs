@@ -322,7 +322,7 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
     let split = job.dataset.split(&data, job.seeds[0])?;
 
     let mut config = job.config.clone();
-    config.metric = Some(job.dataset.metric(&data));
+    config.metric = job.dataset.metric();
     let start = Instant::now();
     let teacher = config.fit_to(&data, job.scheme, job.teacher.as_deref(), device)?;
     if let Some(t) = &teacher {
@@ -361,7 +361,7 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
     } else {
         BenchmarkResults {
             dataset: name.to_string(),
-            metric: job.dataset.metric(&data),
+            metric: config.metric_for(data.task_type),
             molecules: data.len(),
             skipped: data.skipped.len(),
             split: [split.train.len(), split.valid.len(), split.test.len()],

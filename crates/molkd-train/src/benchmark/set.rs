@@ -38,14 +38,6 @@ impl Qm9Benchmark {
             max_rows: None,
         }
     }
-
-    /// The unit results are reported in: meV for energies, else the loader's.
-    pub fn unit(&self) -> &'static str {
-        match self.target.unit() {
-            "eV" => "meV",
-            unit => unit,
-        }
-    }
 }
 
 /// A benchmark data set.
@@ -83,11 +75,13 @@ impl BenchmarkSet {
         }
     }
 
-    /// The score runs are selected and reported by.
-    pub fn metric(&self, data: &MoleculeDataset) -> TaskMetric {
+    /// The score runs are selected and reported by, where it is not the task type's
+    /// (QM9: MAE, not RMSE); `None` keeps the task type's, and MoleculeNet runs' identities
+    /// as they were recorded.
+    pub fn metric(&self) -> Option<TaskMetric> {
         match self {
-            BenchmarkSet::MoleculeNet(_) => TaskMetric::of(data.task_type),
-            BenchmarkSet::Qm9(_) => TaskMetric::Mae,
+            BenchmarkSet::MoleculeNet(_) => None,
+            BenchmarkSet::Qm9(_) => Some(TaskMetric::Mae),
         }
     }
 

@@ -103,7 +103,7 @@ impl FinetuneConfig {
                 .with_optimizer(crate::optim::OptimizerKind::AdamW)
                 .with_weight_decay(5e-5)
                 .with_schedule(crate::optim::LrSchedule::Cosine)
-                .with_warmup_epochs(epochs.div_ceil(10))
+                .with_warmup_epochs(relation_warmup_epochs(epochs))
                 .with_grad_clip(Some(5.0)),
         )
     }
@@ -137,6 +137,12 @@ impl FinetuneConfig {
             (None, _) => Ok(None),
         }
     }
+}
+
+/// The relation protocol's warm-up for a run of `epochs`: a tenth of them, rounded up (the
+/// MoleBLEND sweep's `ceil(epochs / 10)`), leaving at least one epoch after it.
+pub fn relation_warmup_epochs(epochs: usize) -> usize {
+    epochs.div_ceil(10).min(epochs.saturating_sub(1))
 }
 
 /// What one epoch did.
