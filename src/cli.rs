@@ -230,6 +230,11 @@ pub struct StudentArgs {
     /// naming the molecule [default: any size].
     #[arg(long)]
     pub max_atoms: Option<usize>,
+    /// Crop training molecules of the moleblend encoder to their first N atoms, keeping the
+    /// whole molecule's relations; validation and test molecules stay whole (MoleBLEND's
+    /// `--cut-length`, 128 in its SIDER fine-tuning) [default: no crop].
+    #[arg(long, value_name = "N")]
+    pub cut_length: Option<usize>,
     /// Dropout: after every GNN layer [default: 0.5], or on the moleblend encoder's attention
     /// probabilities [default: 0.1].
     #[arg(long)]
@@ -326,6 +331,9 @@ impl StudentArgs {
                 let other = given(&[
                     ("--input", self.input.is_some()),
                     ("--heads", self.heads.is_some()),
+                    ("--size", self.size.is_some()),
+                    ("--max-atoms", self.max_atoms.is_some()),
+                    ("--cut-length", self.cut_length.is_some()),
                 ]);
                 if !other.is_empty() {
                     return Err(TrainError::Invalid(format!(
@@ -377,6 +385,7 @@ impl StudentArgs {
                 t.heads = self.heads.unwrap_or(t.heads);
                 t.max_atoms = self.max_atoms.or(t.max_atoms);
                 t.attention_dropout = self.dropout.unwrap_or(t.attention_dropout);
+                config.cut_length = self.cut_length;
                 config
             }
         };

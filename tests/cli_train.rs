@@ -287,7 +287,8 @@ fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
     let p: f32 = rows[0][1].parse().unwrap();
     assert!((0.0..=1.0).contains(&p), "{p}");
 
-    // A size limit: the larger query molecule gets its row's error, the others predictions.
+    // A size limit: the larger query molecule gets its row's error, the others predictions
+    // (the training crop, --cut-length, does not apply to prediction).
     let small = tmp.path().join("small");
     let (ok, _, stderr) = train(
         &csv,
@@ -299,6 +300,8 @@ fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
             "4",
             "--max-atoms",
             "40",
+            "--cut-length",
+            "8",
         ],
     );
     assert!(ok, "{stderr}");
@@ -323,6 +326,10 @@ fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
         (
             vec!["--heads", "4"],
             "--heads only apply to --encoder moleblend",
+        ),
+        (
+            vec!["--cut-length", "8"],
+            "--cut-length only apply to --encoder moleblend",
         ),
         (
             vec!["--encoder", "moleblend", "--input", "3d"],

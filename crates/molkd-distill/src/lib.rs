@@ -35,6 +35,7 @@
 //! assert!(config.loss(reactants, products, None, None).is_err()); // needs yields
 //! ```
 
+pub mod blend;
 pub mod error;
 pub mod kd;
 pub mod reaction;

@@ -77,6 +77,7 @@ impl DenseBatch {
 pub struct DenseCollate {
     max_hops: usize,
     max_atoms: Option<usize>,
+    cut_length: Option<usize>,
     coords: bool,
 }
 
@@ -92,6 +93,7 @@ impl DenseCollate {
         Self {
             max_hops: 5,
             max_atoms: None,
+            cut_length: None,
             coords: false,
         }
     }
@@ -106,6 +108,26 @@ impl DenseCollate {
     pub fn with_max_atoms(mut self, n: Option<usize>) -> Self {
         self.max_atoms = n;
         self
+    }
+
+    /// Crop molecules of more than `n` atoms to their first `n` (MoleBLEND's `--cut-length`,
+    /// which its SIDER fine-tuning applies to training molecules). The kept atoms keep the
+    /// relations of the whole molecule: SPD, bond paths and degrees are measured before the
+    /// crop, as the original slices its pre-computed tensors. `None`: no crop.
+    pub fn with_cut_length(mut self, n: Option<usize>) -> Self {
+        self.cut_length = n.map(|n| n.max(1));
+        self
+    }
+
+    /// The crop length, if any.
+    pub fn cut_length(&self) -> Option<usize> {
+        self.cut_length
+    }
+
+    /// Atoms of `g` a batch holds: all of them, or the first [`Self::cut_length`].
+    pub fn kept_atoms(&self, g: &MolGraph) -> usize {
+        self.cut_length
+            .map_or(g.num_atoms(), |cut| g.num_atoms().min(cut))
     }
 
     /// Include coordinates: every molecule must have them.
@@ -123,7 +145,7 @@ impl DenseCollate {
     /// what is wrong (`"has 40 atoms, …"`), for the caller to name the molecule.
     pub fn check_molecule(&self, g: &MolGraph) -> std::result::Result<(), String> {
         if let Some(limit) = self.max_atoms
-            && g.num_atoms() > limit
+            && self.kept_atoms(g) > limit
         {
             return Err(format!(
                 "has {} atoms, more than the {limit} the model takes",
@@ -167,7 +189,7 @@ impl DenseCollate {
         let b = graphs.len();
         let n = graphs
             .iter()
-            .map(|g| g.num_atoms())
+            .map(|g| self.kept_atoms(g))
             .max()
             .unwrap_or(0)
             .max(1);
@@ -180,12 +202,15 @@ impl DenseCollate {
         let mut padding = vec![true; b * n];
         let mut max_degree = 0;
         for (k, g) in graphs.iter().enumerate() {
-            let m = g.num_atoms();
-            atoms[k * n * fa..(k * n + m) * fa].copy_from_slice(g.atom_features());
+            let m = self.kept_atoms(g);
+            atoms[k * n * fa..(k * n + m) * fa].copy_from_slice(&g.atom_features()[..m * fa]);
             padding[k * n..k * n + m].fill(false);
             for &[u, v] in g.bonds() {
-                degree[k * n + u as usize] += 1;
-                degree[k * n + v as usize] += 1;
+                for a in [u as usize, v as usize] {
+                    if a < m {
+                        degree[k * n + a] += 1;
+                    }
+                }
             }
             max_degree =
                 max_degree.max(degree[k * n..k * n + m].iter().copied().max().unwrap_or(0));
@@ -208,7 +233,7 @@ impl DenseCollate {
                 }
             }
             if let Some(p) = g.coords().filter(|_| self.coords) {
-                for (i, xyz) in p.iter().enumerate() {
+                for (i, xyz) in p[..m].iter().enumerate() {
                     coords[(k * n + i) * 3..(k * n + i + 1) * 3].copy_from_slice(xyz);
                 }
             }
@@ -223,7 +248,7 @@ impl DenseCollate {
                 .coords
                 .then(|| Tensor::from_data(TensorData::new(coords, [b, n, 3]), device)),
             padding_mask: Tensor::from_data(TensorData::new(padding, [b, n]), device),
-            num_atoms: graphs.iter().map(|g| g.num_atoms()).collect(),
+            num_atoms: graphs.iter().map(|g| self.kept_atoms(g)).collect(),
             atom_feature_max: column_max(
                 graphs
                     .iter()

@@ -31,7 +31,7 @@ pub mod relations;
 pub mod scaffold;
 
 pub use batch::{Collate, GraphBatch, ReactionBatch};
-pub use dense::{DenseBatch, DenseCollate};
+pub use dense::{DENSE_SPD_UNREACHABLE, DenseBatch, DenseCollate};
 pub use error::{GraphError, Result};
 pub use featurize::{
     FeatureScheme, Featurizer, OgbFeaturizer, PretrainGnnFeaturizer, parse_smiles,

@@ -75,6 +75,10 @@ impl MoleculeBatch {
     }
 }
 
+/// Atoms per molecule whose square, times the batch size, bounds the padded atom pairs of
+/// an inference batch ([`MoleculeCollate::inference_batches`]).
+const PAIR_BUDGET_ATOMS: usize = 64;
+
 /// Builds [`MoleculeBatch`]es of one family (a model's `collate()` gives the right one).
 #[derive(Debug, Clone)]
 pub enum MoleculeCollate {
@@ -94,6 +98,63 @@ impl MoleculeCollate {
             MoleculeCollate::Graph(c) => MoleculeBatch::Graph(c.collate(graphs, device)?),
             MoleculeCollate::Dense(c) => MoleculeBatch::Dense(c.collate(graphs, device)?),
         })
+    }
+
+    /// The same collator cropping molecules to their first `n` atoms (padded batches only; see
+    /// [`DenseCollate::with_cut_length`]). Sparse batches have no use for a crop: callers
+    /// refuse it for them.
+    pub fn with_cut_length(self, n: Option<usize>) -> Self {
+        match self {
+            MoleculeCollate::Graph(c) => MoleculeCollate::Graph(c),
+            MoleculeCollate::Dense(c) => MoleculeCollate::Dense(c.with_cut_length(n)),
+        }
+    }
+
+    /// Groups positions into `graphs` into batches for inference, at most `batch_size`
+    /// molecules each (at least one). Sparse batches cost what their atoms cost, and keep
+    /// the input order. A padded batch costs its molecule count times the square of its
+    /// largest molecule, so padded batches go in atom-count order and hold at most
+    /// `batch_size × 64²` padded atom pairs: a 400-atom molecule does not make 255 small
+    /// ones pad to its size, nor a batch of 256 large ones exhaust memory.
+    ///
+    /// ```
+    /// use molkd_graph::{Collate, DenseCollate, Featurizer, MoleculeCollate, OgbFeaturizer};
+    /// let graphs: Vec<_> = ["CCCCCC", "C", "CCO"].iter().map(|s| OgbFeaturizer.featurize(s).unwrap()).collect();
+    /// let refs: Vec<_> = graphs.iter().collect();
+    /// let dense = MoleculeCollate::Dense(DenseCollate::new());
+    /// assert_eq!(dense.inference_batches(&refs, 2), [vec![1, 2], vec![0]]);
+    /// let sparse = MoleculeCollate::Graph(Collate::new());
+    /// assert_eq!(sparse.inference_batches(&refs, 2), [vec![0, 1], vec![2]]);
+    /// ```
+    pub fn inference_batches(&self, graphs: &[&MolGraph], batch_size: usize) -> Vec<Vec<usize>> {
+        let batch_size = batch_size.max(1);
+        let positions: Vec<usize> = (0..graphs.len()).collect();
+        let MoleculeCollate::Dense(c) = self else {
+            return positions
+                .chunks(batch_size)
+                .map(<[usize]>::to_vec)
+                .collect();
+        };
+        let size = |i: usize| c.kept_atoms(graphs[i]);
+        let mut order = positions;
+        order.sort_by_key(|&i| size(i)); // stable: ties keep input order
+        let budget = batch_size * PAIR_BUDGET_ATOMS * PAIR_BUDGET_ATOMS;
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let mut current: Vec<usize> = Vec::new();
+        for i in order {
+            // Sorted ascending, so this molecule is the batch's largest.
+            let n = size(i).max(1);
+            if !current.is_empty()
+                && (current.len() == batch_size || (current.len() + 1) * n * n > budget)
+            {
+                batches.push(std::mem::take(&mut current));
+            }
+            current.push(i);
+        }
+        if !current.is_empty() {
+            batches.push(current);
+        }
+        batches
     }
 
     /// Checks one molecule against what this collator needs (size limit, coordinates),

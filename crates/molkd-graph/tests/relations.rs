@@ -137,3 +137,78 @@ fn dense_batches_pad_and_encode_relations() {
     );
     assert!(DenseCollate::new().collate([], &device).is_err());
 }
+
+#[test]
+fn cropped_molecules_keep_the_whole_molecules_relations() {
+    let device = Device::default();
+    let big = graph("c1ccc(CCO)cc1C(=O)N");
+    let small = graph("CO");
+    let whole = DenseCollate::new()
+        .collate([&big, &small], &device)
+        .unwrap();
+    let cut = 4;
+    let cropped = DenseCollate::new()
+        .with_cut_length(Some(cut))
+        .with_max_atoms(Some(cut))
+        .collate([&big, &small], &device)
+        .unwrap();
+    assert_eq!(cropped.num_atoms, [4, 2]);
+    assert_eq!(cropped.max_atoms(), cut);
+    let n = whole.max_atoms();
+    // Every tensor of the crop is the whole molecule's top-left block.
+    let block = |t: Vec<i64>, width: usize, rank2: bool| -> Vec<i64> {
+        let mut out = Vec::new();
+        for i in 0..cut {
+            if rank2 {
+                for j in 0..cut {
+                    let at = (i * n + j) * width;
+                    out.extend_from_slice(&t[at..at + width]);
+                }
+            } else {
+                out.extend_from_slice(&t[i * width..(i + 1) * width]);
+            }
+        }
+        out
+    };
+    let ints = |t: burn::tensor::Tensor<3, burn::tensor::Int>| {
+        t.into_data().iter::<i64>().collect::<Vec<_>>()
+    };
+    let spd_whole = ints(whole.spd.clone());
+    let spd_cut = ints(cropped.spd.clone());
+    assert_eq!(block(spd_whole, 1, true), spd_cut[..cut * cut]);
+    let paths = |b: &molkd_graph::DenseBatch| {
+        b.path_features
+            .clone()
+            .into_data()
+            .iter::<i64>()
+            .collect::<Vec<_>>()
+    };
+    let width = 5 * big.bond_width();
+    assert_eq!(
+        block(paths(&whole), width, true),
+        paths(&cropped)[..cut * cut * width]
+    );
+    let degree = |b: &molkd_graph::DenseBatch| {
+        b.degree
+            .clone()
+            .into_data()
+            .iter::<i64>()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(degree(&whole)[..cut], degree(&cropped)[..cut]);
+    assert_eq!(
+        degree(&cropped)[3],
+        3,
+        "atom 3 keeps its bond to the cropped chain"
+    );
+    assert_eq!(
+        ints(whole.atom_features.clone())[..cut * big.atom_width()],
+        ints(cropped.atom_features.clone())[..cut * big.atom_width()]
+    );
+    // The small molecule is untouched.
+    assert_eq!(
+        &spd_cut[cut * cut..cut * cut + 2],
+        &[0, 1],
+        "molecule 1, row 0"
+    );
+}

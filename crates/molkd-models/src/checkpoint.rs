@@ -385,6 +385,14 @@ impl Checkpointed for StudentModel {
     }
 }
 
+impl Checkpointed for crate::BlendModel {
+    type Config = crate::BlendModelConfig;
+
+    fn build(config: &crate::BlendModelConfig, device: &Device) -> Result<Self, ModelError> {
+        config.init(device)
+    }
+}
+
 impl Checkpointed for TeacherModel {
     type Config = TeacherModelConfig;
 

@@ -54,7 +54,8 @@ pub use molecule_encoder::{
 pub use norm::{NodeBatchNorm, NodeBatchNormConfig};
 pub use readout::{Readout, ReadoutConfig, ReadoutKind};
 pub use relation::{
-    BlendAssignment, RelationInput, RelationOutput, RelationTransformer, RelationTransformerConfig,
+    BlendAssignment, BlendConfig, BlendModel, BlendModelConfig, BlendPartition, RelationInput,
+    RelationOutput, RelationTransformer, RelationTransformerConfig,
 };
 pub use student::{ProjectionHead, StudentModel, StudentModelConfig, StudentOutput};
 pub use teacher::{TeacherModel, TeacherModelConfig};

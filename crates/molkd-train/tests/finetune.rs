@@ -515,19 +515,87 @@ fn relation_student_learns_and_resumes_exactly_through_the_same_loop() {
     // The saved best model predicts what the returned one does.
     let (saved, _) = StudentModel::load(&tmp.path().join("straight/best"), &device).expect("best");
     let graphs: Vec<&MolGraph> = data.graphs.iter().collect();
-    let predict = |m: &StudentModel| {
+    let predict = |m: &StudentModel, batch_size: usize| {
         molkd_train::finetune::predict(
             m,
             &m.collate(f),
             &graphs,
             TaskType::Classification,
             &TargetScaler::identity(1),
-            16,
+            batch_size,
             &device,
         )
         .expect("predict")
     };
-    assert_eq!(predict(&a.best), predict(&saved));
+    let batched = predict(&a.best, 16);
+    assert_eq!(batched, predict(&saved, 16));
+    // Padded batches go in size order; every output is still its molecule's.
+    for (x, y) in batched.iter().zip(predict(&a.best, 1)) {
+        assert!((x - y).abs() < 1e-5, "{x} vs {y} alone");
+    }
+}
+
+#[test]
+fn a_cut_length_crops_training_molecules_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = dataset(tmp.path(), TaskType::Classification);
+    let device = Device::flex().autodiff();
+    let f = &PretrainGnnFeaturizer;
+    let mut config = relation_config(2, RelationModality::TwoD);
+    let EncoderConfig::Relation(encoder) = &mut config.model.encoder else {
+        panic!("relation")
+    };
+    encoder.transformer.max_atoms = Some(4);
+    config.cut_length = Some(4);
+    let train_only = Split {
+        train: (0..data.len()).collect(),
+        valid: vec![],
+        test: vec![],
+    };
+    finetune_student(&config, f, &data, &train_only, None, &device, None, false)
+        .expect("training molecules are cropped to the model's size");
+    let err = finetune_student(
+        &config,
+        f,
+        &data,
+        &everything(data.len()),
+        None,
+        &device,
+        None,
+        false,
+    )
+    .err()
+    .expect("validation molecules are whole")
+    .to_string();
+    assert!(err.contains("more than the 4"), "{err}");
+    let err = finetune_student(
+        &config.with_cut_length(Some(0)),
+        f,
+        &data,
+        &train_only,
+        None,
+        &device,
+        None,
+        false,
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(err.contains("at least 1 atom"), "{err}");
+    let err = finetune_student(
+        &self::config(1).with_cut_length(Some(4)),
+        f,
+        &data,
+        &train_only,
+        None,
+        &device,
+        None,
+        false,
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(err.contains("relation encoders only"), "{err}");
 }
 
 #[test]

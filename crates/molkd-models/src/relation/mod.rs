@@ -10,13 +10,21 @@
 //! an explicit per-pair blend (each pair sees one modality; used by blend pre-training).
 
 mod bias;
+mod blend;
 mod block;
+mod heads;
+mod pretrain;
 
 pub use bias::{
     EdgePathBias, EdgePathBiasConfig, Gaussian3d, GaussianBias, GaussianBiasConfig, GaussianInit,
     SpdBias, SpdBiasConfig,
 };
+pub use blend::{BlendAssignment, BlendConfig, BlendPartition, PAIR_3D, PAIR_EDGE, PAIR_SPD};
 pub use block::{RelationBlock, RelationBlockConfig};
+pub use heads::{
+    BlendHeads, BlendHeadsConfig, BlendPredictions, DenoiseHead, PairBilinear, PairTrunk,
+};
+pub use pretrain::{BlendModel, BlendModelConfig};
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -58,16 +66,6 @@ pub enum RelationInput {
     /// Each atom pair sees exactly one modality and each atom one node feature (blend
     /// pre-training); needs coordinates.
     Blend(Box<BlendAssignment>),
-}
-
-/// A blend: which modality each atom pair sees and which node feature each atom gets.
-#[derive(Debug, Clone)]
-pub struct BlendAssignment {
-    /// Per pair `[B, n, n]` (or `[1, n, n]`, shared by the batch): 0 = SPD, 1 = edge path,
-    /// 2 = 3D.
-    pub pairs: Tensor<3, Int>,
-    /// Per atom `[B, n]`: true = the 3D node feature, false = the degree embedding.
-    pub nodes_3d: Tensor<2, Bool>,
 }
 
 impl RelationInput {
@@ -281,10 +279,8 @@ impl RelationTransformer {
         input: &RelationInput,
         rng: &mut Generator,
     ) -> RelationOutput {
-        let device = batch.device();
         let [b, n, f] = batch.atom_features.dims();
         let d = self.graph_token.dims()[2];
-        let h = self.heads;
         let real = batch.padding_mask.clone().bool_not().float(); // [B, n]
 
         // Node inputs: Σ atom-feature embeddings + a structural node feature.
@@ -335,7 +331,9 @@ impl RelationTransformer {
                         .float()
                         .unsqueeze_dim::<4>(3) // [B|1, n, n, 1]
                 };
-                let pair = spd() * pick(0) + edges() * pick(1) + g.bias.clone() * pick(2);
+                let pair = spd() * pick(PAIR_SPD)
+                    + edges() * pick(PAIR_EDGE)
+                    + g.bias.clone() * pick(PAIR_3D);
                 let three = blend.nodes_3d.clone().float().unsqueeze_dim::<3>(2); // [B, n, 1]
                 let node = degree() * (three.clone().neg() + 1.0) + g.node.clone() * three;
                 (node, pair)
@@ -345,25 +343,8 @@ impl RelationTransformer {
         let tokens = Tensor::cat(vec![self.graph_token.val().repeat_dim(0, b), atoms_in], 1); // [B, n+1, d]
         let tokens = self.input_norm.forward(tokens);
 
-        // Bias [B, H, n+1, n+1]: CLS row and column get the virtual distance, the atom block
-        // the relations, padding keys −∞.
         let pair_bias = pair.permute([0, 3, 1, 2]); // [B, H, n, n]
-        let t = self.virtual_distance.val().reshape([1, h, 1, 1]);
-        let top = t.clone().repeat_dim(0, b).repeat_dim(3, n + 1); // [B, H, 1, n+1]
-        let left = t.repeat_dim(0, b).repeat_dim(2, n); // [B, H, n, 1]
-        let bias = Tensor::cat(vec![top, Tensor::cat(vec![left, pair_bias.clone()], 3)], 2);
-        let key_padding = Tensor::cat(
-            vec![
-                Tensor::<2, Int>::zeros([b, 1], &device).equal_elem(1), // the CLS key: real
-                batch.padding_mask.clone(),
-            ],
-            1,
-        )
-        .reshape([b, 1, 1, n + 1]);
-        let bias = bias.mask_fill(
-            key_padding.repeat_dim(1, h).repeat_dim(2, n + 1),
-            f32::NEG_INFINITY,
-        );
+        let bias = self.attention_bias(pair_bias.clone(), batch.padding_mask.clone());
 
         let mut hidden = tokens;
         for block in &self.blocks {
@@ -375,6 +356,31 @@ impl RelationTransformer {
             pair_bias,
             directions: gaussian.map(|g| g.directions),
         }
+    }
+
+    /// The attention bias of every block `[B, H, n+1, n+1]` from the atom block's relations
+    /// `pair_bias [B, H, n, n]`: token 0 is the graph token, whose row and column get the
+    /// learned per-head virtual distance whatever the relations (a blend never reaches
+    /// them); keys at padding atoms (`padding_mask [B, n]`) get −∞.
+    pub fn attention_bias(&self, pair_bias: Tensor<4>, padding_mask: Tensor<2, Bool>) -> Tensor<4> {
+        let [b, h, n, _] = pair_bias.dims();
+        let device = pair_bias.device();
+        let t = self.virtual_distance.val().reshape([1, h, 1, 1]);
+        let top = t.clone().repeat_dim(0, b).repeat_dim(3, n + 1); // [B, H, 1, n+1]
+        let left = t.repeat_dim(0, b).repeat_dim(2, n); // [B, H, n, 1]
+        let bias = Tensor::cat(vec![top, Tensor::cat(vec![left, pair_bias], 3)], 2);
+        let key_padding = Tensor::cat(
+            vec![
+                Tensor::<2, Int>::zeros([b, 1], &device).equal_elem(1), // the CLS key: real
+                padding_mask,
+            ],
+            1,
+        )
+        .reshape([b, 1, 1, n + 1]);
+        bias.mask_fill(
+            key_padding.repeat_dim(1, h).repeat_dim(2, n + 1),
+            f32::NEG_INFINITY,
+        )
     }
 
     /// The collator of the batches this model takes: its hops and size limit, without

@@ -60,6 +60,12 @@ pub struct FinetuneConfig {
     /// classification, RMSE for regression).
     #[config(default = "None")]
     pub metric: Option<TaskMetric>,
+    /// Crop training molecules of more atoms to their first `cut_length` (relation encoders
+    /// only; MoleBLEND's `--cut-length`, 128 in its SIDER fine-tuning); validation and test
+    /// molecules are scored whole. Bounds the `n²` cost and memory of a padded training batch.
+    /// `None`: no crop.
+    #[config(default = "None")]
+    pub cut_length: Option<usize>,
 }
 
 impl FinetuneConfig {
@@ -268,6 +274,21 @@ fn check_inputs(
     teacher: Option<&TeacherEmbeddings>,
 ) -> Result<()> {
     config.optim.validate()?;
+    match (config.cut_length, &config.model.encoder) {
+        (Some(0), _) => {
+            return Err(TrainError::Invalid(
+                "the cut length must be at least 1 atom".into(),
+            ));
+        }
+        (Some(_), molkd_models::EncoderConfig::Gnn(_)) => {
+            return Err(TrainError::Invalid(
+                "a cut length applies to relation encoders only; message passing takes \
+                 molecules of any size"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
     if config.model.num_tasks != data.num_tasks() {
         return Err(TrainError::Invalid(format!(
             "the model has {} tasks but {} has {}",
@@ -327,9 +348,17 @@ fn check_inputs(
 }
 
 /// Checks every molecule of the split against what the model's batches need (size limit,
-/// coordinates), naming the first one that does not fit by its data row and SMILES.
-fn check_molecules(collate: &MoleculeCollate, data: &MoleculeDataset, split: &Split) -> Result<()> {
-    for &i in split.train.iter().chain(&split.valid).chain(&split.test) {
+/// coordinates), training molecules as `train` collates them and the others as `eval` does,
+/// naming the first one that does not fit by its data row and SMILES.
+fn check_molecules(
+    train: &MoleculeCollate,
+    eval: &MoleculeCollate,
+    data: &MoleculeDataset,
+    split: &Split,
+) -> Result<()> {
+    let train_checks = split.train.iter().map(|&i| (train, i));
+    let eval_checks = split.valid.iter().chain(&split.test).map(|&i| (eval, i));
+    for (collate, i) in train_checks.chain(eval_checks) {
         if let Err(reason) = collate.check_molecule(&data.graphs[i]) {
             return Err(TrainError::Invalid(format!(
                 "{}: the molecule of data row {} ({}) {reason}",
@@ -429,7 +458,8 @@ pub fn finetune_student(
         }
     };
     let collate = model.collate(featurizer);
-    check_molecules(&collate, data, split)?;
+    let train_collate = collate.clone().with_cut_length(config.cut_length);
+    check_molecules(&train_collate, &collate, data, split)?;
     let steps_per_epoch = split.train.len().div_ceil(config.optim.batch_size);
 
     for epoch in state.history.len() + 1..=config.optim.epochs {
@@ -442,7 +472,7 @@ pub fn finetune_student(
         let start = Instant::now();
         let (mut task_sum, mut kd_sum, mut steps) = (0.0, 0.0, 0usize);
         for (step, indices) in order.chunks(config.optim.batch_size).enumerate() {
-            let batch = collate.collate(indices.iter().map(|&i| &data.graphs[i]), device)?;
+            let batch = train_collate.collate(indices.iter().map(|&i| &data.graphs[i]), device)?;
             model.check(&batch)?;
             let output = model.forward(&batch, &mut rng);
             let (labels, mask) = label_tensors(data, indices, &state.scaler, device);

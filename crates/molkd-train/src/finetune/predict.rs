@@ -10,7 +10,8 @@ use super::targets::TargetScaler;
 use crate::data::TaskType;
 use crate::error::{Result, TrainError};
 
-/// The student's outputs for `graphs` (batched by `collate`, the model's `collate()`), row-major `[n × T]`: probabilities for
+/// The student's outputs for `graphs` (batched by `collate`, the model's `collate()`, in
+/// [`MoleculeCollate::inference_batches`]), row-major `[n × T]` in the order of `graphs`: probabilities for
 /// classification, values in label units (unscaled with `scaler`) for regression. Runs on the
 /// non-autodiff twin of `device` with dropout off and BatchNorm on its running statistics.
 pub fn predict(
@@ -24,9 +25,9 @@ pub fn predict(
 ) -> Result<Vec<f32>> {
     let model = model.valid();
     let device = device.clone().without_autodiff();
-    let mut outputs = Vec::new();
-    for chunk in graphs.chunks(batch_size.max(1)) {
-        let batch = collate.collate(chunk.iter().copied(), &device)?;
+    let mut outputs: Vec<f32> = Vec::new();
+    for positions in collate.inference_batches(graphs, batch_size) {
+        let batch = collate.collate(positions.iter().map(|&i| graphs[i]), &device)?;
         model.check(&batch)?;
         let predictions = model.infer(&batch).predictions; // [B, T]
         let predictions = match task_type {
@@ -39,7 +40,13 @@ pub fn predict(
         if task_type == TaskType::Regression {
             scaler.unscale(&mut values);
         }
-        outputs.extend(values);
+        // Batches may come in another order than the molecules (size order for padded
+        // batches): each row goes back to its molecule's place.
+        let width = values.len() / positions.len();
+        outputs.resize(graphs.len() * width, 0.0);
+        for (row, &i) in values.chunks_exact(width.max(1)).zip(&positions) {
+            outputs[i * width..(i + 1) * width].copy_from_slice(row);
+        }
     }
     Ok(outputs)
 }

@@ -11,6 +11,7 @@ use molkd_graph::{Collate, Featurizer, ReactionGraph};
 use molkd_models::{TeacherModel, TeacherModelConfig};
 use serde::{Deserialize, Serialize};
 
+pub mod blend;
 pub mod job;
 
 use crate::data::ReactionDataset;
