@@ -26,6 +26,8 @@ use crate::train::split::SplitKind;
 use crate::train::train_job::TrainJob;
 use crate::train::{Result, TrainError};
 
+pub use crate::cli_blend::{BlendObjective, PretrainBlendArgs};
+
 /// `--device`: the backend a command runs on.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct DeviceArgs {
@@ -230,6 +232,11 @@ pub struct StudentArgs {
     /// naming the molecule [default: any size].
     #[arg(long)]
     pub max_atoms: Option<usize>,
+    /// Start the moleblend encoder from a blend pre-training (`molkd pretrain-blend`'s OUT or
+    /// OUT/model); its architecture becomes the student's, and --encoder defaults to
+    /// moleblend. The readout and head start fresh.
+    #[arg(long, value_name = "DIR")]
+    pub init: Option<PathBuf>,
     /// Crop training molecules of the moleblend encoder to their first N atoms, keeping the
     /// whole molecule's relations; validation and test molecules stay whole (MoleBLEND's
     /// `--cut-length`, 128 in its SIDER fine-tuning) [default: no crop].
@@ -297,7 +304,11 @@ fn given(flags: &[(&'static str, bool)]) -> Vec<&'static str> {
 impl StudentArgs {
     /// The encoder family: `--encoder`, or gnn.
     pub fn family(&self) -> EncoderFamily {
-        self.encoder.unwrap_or(EncoderFamily::Gnn)
+        self.encoder.unwrap_or(if self.init.is_some() {
+            EncoderFamily::Moleblend
+        } else {
+            EncoderFamily::Gnn
+        })
     }
 
     /// The feature scheme: `--scheme`, or the encoder family's.
@@ -334,6 +345,7 @@ impl StudentArgs {
                     ("--size", self.size.is_some()),
                     ("--max-atoms", self.max_atoms.is_some()),
                     ("--cut-length", self.cut_length.is_some()),
+                    ("--init", self.init.is_some()),
                 ]);
                 if !other.is_empty() {
                     return Err(TrainError::Invalid(format!(
@@ -376,6 +388,17 @@ impl StudentArgs {
                     // Fine-tuning dropouts (the preset's are pre-training's): attention only.
                     encoder.transformer = base.with_activation_dropout(0.0).with_drop_path(0.0);
                 }
+                if let Some(dir) = &self.init {
+                    // The pre-trained architecture, with this run's (fine-tuning) dropouts.
+                    let saved = crate::train::finetune::pretrained_transformer(dir)?;
+                    let t = &encoder.transformer;
+                    encoder.transformer = saved
+                        .with_attention_dropout(t.attention_dropout)
+                        .with_activation_dropout(t.activation_dropout)
+                        .with_dropout(t.dropout)
+                        .with_drop_path(t.drop_path)
+                        .with_max_atoms(t.max_atoms);
+                }
                 let t = &mut encoder.transformer;
                 t.num_layers = self.layers.unwrap_or(t.num_layers);
                 if let Some(dim) = self.dim {
@@ -386,6 +409,7 @@ impl StudentArgs {
                 t.max_atoms = self.max_atoms.or(t.max_atoms);
                 t.attention_dropout = self.dropout.unwrap_or(t.attention_dropout);
                 config.cut_length = self.cut_length;
+                config.init = self.init.clone();
                 config
             }
         };

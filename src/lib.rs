@@ -15,6 +15,7 @@
 
 #[cfg(any(feature = "flex", feature = "ndarray"))]
 pub mod cli;
+pub mod cli_blend;
 mod device;
 
 pub use device::{DeviceChoice, DeviceNotBuilt};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use molkd::cli::{DeviceArgs, PretrainTeacherArgs, TrainArgs};
+use molkd::cli::{DeviceArgs, PretrainBlendArgs, PretrainTeacherArgs, TrainArgs};
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::TrainError;
 use molkd::train::benchmark::{ScoreAt, comparison_table, load_results, paired_table};
@@ -88,6 +88,9 @@ enum Command {
     /// Pre-train a reaction teacher (MolR-style, optionally yield-aware) and write its
     /// checkpoint and a report.
     PretrainTeacher(PretrainTeacherArgs),
+    /// Pre-train the moleblend encoder by blend-then-predict (MoleBLEND) on QM9 with its DFT
+    /// geometries; fine-tune from it with `train --init OUT` or the examples' `--init OUT`.
+    PretrainBlend(PretrainBlendArgs),
     /// Score a saved teacher on a reaction file: product retrieval among its reactions (MRR,
     /// Hit@k) and the yield Spearman where it has yields; prints JSON.
     EvaluateTeacher {
@@ -292,6 +295,11 @@ fn run(cli: Cli) -> CliResult {
                     print!("\n{}, per run:\n\n{}", set.dataset, set.seed_table());
                 }
             }
+        }
+        Command::PretrainBlend(args) => {
+            let device = args.device.device()?.autodiff();
+            let report = molkd::train::pretrain::blend_job::run_blend_job(&args.job()?, &device)?;
+            println!("{}", report.markdown());
         }
         Command::PretrainTeacher(args) => {
             let device = args.device.device()?.autodiff();

@@ -242,6 +242,7 @@ const ADDED_SETTINGS: &[(&str, &str)] = &[
     ("config.optim.min_lr", "1e-9"),
     ("config.metric", "null"),
     ("config.cut_length", "null"),
+    ("config.init", "null"),
 ];
 
 fn is_added_default(name: &str, value: &serde_json::Value) -> bool {

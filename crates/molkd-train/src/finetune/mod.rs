@@ -22,11 +22,13 @@ use molkd_models::{
 use serde::{Deserialize, Serialize};
 
 mod checks;
+mod init;
 mod predict;
 mod targets;
 mod teacher;
 
 pub use checks::check_trainable;
+pub use init::{checkpoint_dir, init_encoder, pretrained_transformer};
 pub use predict::predict;
 pub use targets::{TargetScaler, TaskMetric, label_tensors};
 pub use teacher::TeacherEmbeddings;
@@ -66,6 +68,11 @@ pub struct FinetuneConfig {
     /// `None`: no crop.
     #[config(default = "None")]
     pub cut_length: Option<usize>,
+    /// Start the encoder from pre-trained weights: a blend pre-training checkpoint
+    /// (`molkd pretrain-blend`'s output or its `model/`), of the same architecture; the
+    /// readout and head start fresh. `None`: random initialisation.
+    #[config(default = "None")]
+    pub init: Option<std::path::PathBuf>,
 }
 
 impl FinetuneConfig {
@@ -444,6 +451,10 @@ pub fn finetune_student(
         }
         None => {
             let model = init_seeded(device, config.optim.seed, || config.model.init(device))?;
+            let model = match &config.init {
+                Some(dir) => init_encoder(model, &config.model, dir, device)?,
+                None => model,
+            };
             let state = FinetuneState {
                 history: Vec::new(),
                 best_epoch: None,

@@ -156,8 +156,6 @@ pub struct BlendPretrained {
     pub model: BlendModel,
     /// Per-epoch history, including epochs before a resume.
     pub history: Vec<BlendEpoch>,
-    /// The untrained model's held-out scores (same initialisation, same blends).
-    pub untrained: BlendEval,
 }
 
 /// One blended forward pass and its losses, plus the recovery counts when `recovery` is set.
@@ -294,8 +292,9 @@ pub fn evaluate_blend(
     })
 }
 
-/// The evaluation seed of a run: fixed per run, so every epoch is scored on the same blends.
-fn eval_seed(run_seed: u64) -> u64 {
+/// The evaluation seed of a run: fixed per run, so every epoch (and the untrained model) is
+/// scored on the same blends.
+pub fn eval_seed(run_seed: u64) -> u64 {
     epoch_seed(run_seed ^ 0xB1E4_D0E5, 0)
 }
 
@@ -322,14 +321,6 @@ pub fn pretrain_blend(
     }
     let valid: Vec<usize> = valid.iter().copied().take(config.eval_size).collect();
     let init = || init_seeded(device, config.optim.seed, || config.model.init(device));
-    let untrained = evaluate_blend(
-        &init()?,
-        config,
-        data,
-        &valid,
-        eval_seed(config.optim.seed),
-        device,
-    )?;
     let restored = if resume {
         run.restore::<BlendModel, BlendState>(device, config.optim.optimizer())?
     } else {
@@ -402,6 +393,5 @@ pub fn pretrain_blend(
     Ok(BlendPretrained {
         model,
         history: state.history,
-        untrained,
     })
 }

@@ -12,6 +12,7 @@ use molkd_models::{TeacherModel, TeacherModelConfig};
 use serde::{Deserialize, Serialize};
 
 pub mod blend;
+pub mod blend_job;
 pub mod job;
 
 use crate::data::ReactionDataset;
