@@ -574,6 +574,11 @@ pub struct Qm9Args {
     /// Read only the first rows of the file (quick checks).
     #[arg(long)]
     pub max_rows: Option<usize>,
+    /// One split for every run seed, drawn with this seed [default: each run seed draws its
+    /// own; with --init, the pre-training's split seed, so no pre-training molecule is in a
+    /// validation or test set].
+    #[arg(long)]
+    pub split_seed: Option<u64>,
     /// Seeds, data directory (holding `3d/qm9_full.csv.gz`), results, device, student.
     #[command(flatten)]
     pub benchmark: BenchmarkArgs,
@@ -597,6 +602,24 @@ impl Qm9Args {
             ));
         }
         let config = args.student.config(false, "--distill", 0)?;
+        let split_seed = match (&args.student.init, self.split_seed) {
+            (None, seed) => seed,
+            (Some(dir), seed) => {
+                let pretrained = crate::train::finetune::pretraining_split_seed(dir)?;
+                match (pretrained, seed) {
+                    (Some(p), Some(s)) if p != s => {
+                        return Err(TrainError::Invalid(format!(
+                            "--split-seed {s}: the pre-training in {} trained on the training \
+                             molecules of split {p}; another split would put some of them in \
+                             the validation and test sets",
+                            dir.display()
+                        )));
+                    }
+                    (Some(p), _) => Some(p),
+                    (None, seed) => seed,
+                }
+            }
+        };
         self.targets
             .iter()
             .map(|&target| {
@@ -606,6 +629,7 @@ impl Qm9Args {
                         train: self.train_size,
                         valid: self.valid_size,
                         max_rows: self.max_rows,
+                        split_seed,
                     }),
                     data_dir: data_dir(args.data_dir.as_deref())?,
                     out: args.out.clone(),

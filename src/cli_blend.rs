@@ -39,11 +39,15 @@ impl BlendObjective {
         match self {
             BlendObjective::Blend => (blend, loss),
             BlendObjective::TwoD => (
-                blend.with_pair_probs([0.5, 0.5, 0.0]).with_node_3d_prob(0.0),
+                blend
+                    .with_pair_probs([0.5, 0.5, 0.0])
+                    .with_node_3d_prob(0.0),
                 loss.with_direction_weight(0.0).with_denoise_weight(0.0),
             ),
             BlendObjective::ThreeD => (
-                blend.with_pair_probs([0.0, 0.0, 1.0]).with_node_3d_prob(1.0),
+                blend
+                    .with_pair_probs([0.0, 0.0, 1.0])
+                    .with_node_3d_prob(1.0),
                 loss.with_spd_weight(0.0)
                     .with_edge_weight(0.0)
                     .with_direction_weight(0.0),
@@ -55,7 +59,11 @@ impl BlendObjective {
 fn parse_probs(s: &str) -> std::result::Result<[f64; 3], String> {
     let values: Vec<f64> = s
         .split(',')
-        .map(|t| t.trim().parse::<f64>().map_err(|_| format!("`{t}` in `{s}` is not a number")))
+        .map(|t| {
+            t.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("`{t}` in `{s}` is not a number"))
+        })
         .collect::<std::result::Result<_, _>>()?;
     <[f64; 3]>::try_from(values).map_err(|_| format!("`{s}`: give three probabilities SPD,EDGE,3D"))
 }
@@ -193,7 +201,8 @@ impl PretrainBlendArgs {
         m.rank = self.rank;
         m.shared_denoise_readout = self.shared_denoise_readout;
         let t = &mut m.transformer;
-        (t.num_layers, t.d_model, t.ffn_dim, t.heads) = (self.layers, self.dim, self.dim, self.heads);
+        (t.num_layers, t.d_model, t.ffn_dim, t.heads) =
+            (self.layers, self.dim, self.dim, self.heads);
         let o = &mut config.optim;
         o.epochs = self.epochs;
         o.batch_size = self.batch_size;

@@ -318,7 +318,47 @@ fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
         rows[1]
     );
 
+    // --init: a blend pre-training's encoder (here a small one, saved untrained) gives the
+    // student its architecture and weights.
+    let pretrain = tmp.path().join("pretrain");
+    let f = molkd::graph::OgbFeaturizer;
+    let transformer = molkd::models::RelationTransformerConfig::cpu(
+        molkd::graph::Featurizer::atom_vocab_sizes(&f).to_vec(),
+        molkd::graph::Featurizer::bond_vocab_sizes(&f).to_vec(),
+    )
+    .with_num_layers(2)
+    .with_d_model(32)
+    .with_ffn_dim(32)
+    .with_heads(4)
+    .with_kernels(8);
+    let blend = molkd::models::BlendModelConfig::new(transformer);
+    let device = burn::tensor::Device::default();
+    molkd::models::Checkpointed::save(
+        &blend.init(&device).unwrap(),
+        &blend,
+        &pretrain.join("model"),
+    )
+    .unwrap();
+    let initialised = tmp.path().join("initialised");
+    let (ok, _, stderr) = train(&csv, &initialised, &["--init", pretrain.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let config = std::fs::read_to_string(initialised.join("model/config.json")).unwrap();
+    assert!(
+        config.contains(r#""kernels": 8"#) && config.contains(r#""family": "relation""#),
+        "{config}"
+    );
+    let (ok, _, stderr) = train(
+        &csv,
+        &tmp.path().join("init-mismatch"),
+        &["--init", pretrain.to_str().unwrap(), "--heads", "8"],
+    );
+    assert!(!ok && stderr.contains("another architecture"), "{stderr}");
+
     for (extra, needle) in [
+        (
+            vec!["--encoder", "gnn", "--init", "somewhere"],
+            "--init only apply to --encoder moleblend",
+        ),
         (
             vec!["--encoder", "moleblend", "--conv", "gcn"],
             "--conv only applies to --encoder gnn",

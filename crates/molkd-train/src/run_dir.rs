@@ -243,6 +243,8 @@ const ADDED_SETTINGS: &[(&str, &str)] = &[
     ("config.metric", "null"),
     ("config.cut_length", "null"),
     ("config.init", "null"),
+    ("init", "null"),
+    ("split-seed", "null"),
 ];
 
 fn is_added_default(name: &str, value: &serde_json::Value) -> bool {

@@ -552,50 +552,33 @@ fn a_cut_length_crops_training_molecules_only() {
         valid: vec![],
         test: vec![],
     };
-    finetune_student(&config, f, &data, &train_only, None, &device, None, false)
-        .expect("training molecules are cropped to the model's size");
-    let err = finetune_student(
-        &config,
-        f,
-        &data,
-        &everything(data.len()),
+    let refusal = |config: &FinetuneConfig, split: &Split| {
+        finetune_student(config, f, &data, split, None, &device, None, false)
+            .err()
+            .map(|e| e.to_string())
+    };
+    assert_eq!(
+        refusal(&config, &train_only),
         None,
-        &device,
-        None,
-        false,
-    )
-    .err()
-    .expect("validation molecules are whole")
-    .to_string();
-    assert!(err.contains("more than the 4"), "{err}");
-    let err = finetune_student(
-        &config.with_cut_length(Some(0)),
-        f,
-        &data,
-        &train_only,
-        None,
-        &device,
-        None,
-        false,
-    )
-    .err()
-    .expect("refused")
-    .to_string();
-    assert!(err.contains("at least 1 atom"), "{err}");
-    let err = finetune_student(
-        &self::config(1).with_cut_length(Some(4)),
-        f,
-        &data,
-        &train_only,
-        None,
-        &device,
-        None,
-        false,
-    )
-    .err()
-    .expect("refused")
-    .to_string();
-    assert!(err.contains("relation encoders only"), "{err}");
+        "training molecules are cropped to the model's size"
+    );
+    let everything = everything(data.len());
+    for (config, split, needle) in [
+        (config.clone(), &everything, "more than the 4"), // validation molecules are whole
+        (
+            config.clone().with_cut_length(Some(0)),
+            &train_only,
+            "at least 1 atom",
+        ),
+        (
+            self::config(2).with_cut_length(Some(4)),
+            &train_only,
+            "relation encoders only",
+        ),
+    ] {
+        let err = refusal(&config, split).expect("refused");
+        assert!(err.contains(needle), "{err}");
+    }
 }
 
 #[test]

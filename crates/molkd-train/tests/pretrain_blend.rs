@@ -10,8 +10,10 @@ use molkd_graph::{Featurizer, OgbFeaturizer};
 use molkd_models::{BlendModel, Checkpointed, EncoderConfig, MoleculeEncoder, RelationModality};
 use molkd_train::data::{CsvSpec, MoleculeDataset, TaskType};
 use molkd_train::finetune::{FinetuneConfig, init_encoder};
-use molkd_train::pretrain::blend::{BlendPretrainConfig, eval_seed, evaluate_blend, pretrain_blend};
 use molkd_train::optim::LrSchedule;
+use molkd_train::pretrain::blend::{
+    BlendPretrainConfig, eval_seed, evaluate_blend, pretrain_blend,
+};
 use molkd_train::run_dir::RunDir;
 
 const FIXTURE: &str = concat!(
@@ -79,11 +81,11 @@ fn blend_pretraining_lowers_held_out_losses_and_resumes_exactly() {
     };
     let straight = run(8, "straight", false);
     let config = tiny(8);
-    let untrained = molkd_graph::random::init_seeded(&device, config.optim.seed, || {
-        config.model.init(&device)
-    })
-    .expect("init");
-    let before = evaluate_blend(&untrained, &config, &data, valid, eval_seed(4), &device).expect("eval");
+    let untrained =
+        molkd_graph::random::init_seeded(&device, config.optim.seed, || config.model.init(&device))
+            .expect("init");
+    let before =
+        evaluate_blend(&untrained, &config, &data, valid, eval_seed(4), &device).expect("eval");
     let after = &straight.history.last().expect("epochs").valid;
     for (name, b, a) in [
         ("spd", before.losses.spd, after.losses.spd),
@@ -100,7 +102,12 @@ fn blend_pretraining_lowers_held_out_losses_and_resumes_exactly() {
     run(4, "split", false);
     let resumed = run(8, "split", true);
     for (x, y) in straight.history.iter().zip(&resumed.history) {
-        assert_eq!((&x.train, &x.valid.losses), (&y.train, &y.valid.losses), "epoch {}", x.epoch);
+        assert_eq!(
+            (&x.train, &x.valid.losses),
+            (&y.train, &y.valid.losses),
+            "epoch {}",
+            x.epoch
+        );
     }
     assert_eq!(resumed.history.len(), 8);
 
@@ -119,7 +126,10 @@ fn blend_pretraining_lowers_held_out_losses_and_resumes_exactly() {
     .err()
     .expect("refused")
     .to_string();
-    assert!(err.contains(&flat.smiles[3]) && err.contains("no 3D"), "{err}");
+    assert!(
+        err.contains(&flat.smiles[3]) && err.contains("no 3D"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -134,7 +144,8 @@ fn a_pretrained_encoder_starts_fine_tuning_and_another_architecture_is_refused()
         .expect("save");
 
     let student_config = |d: usize| {
-        let mut finetune = FinetuneConfig::relation_protocol(&OgbFeaturizer, 2, RelationModality::TwoD);
+        let mut finetune =
+            FinetuneConfig::relation_protocol(&OgbFeaturizer, 2, RelationModality::TwoD);
         let EncoderConfig::Relation(encoder) = &mut finetune.model.encoder else {
             panic!("relation")
         };
@@ -163,25 +174,37 @@ fn a_pretrained_encoder_starts_fine_tuning_and_another_architecture_is_refused()
     BlendModel::load(&dir.join("model"), &device).expect("a checkpoint");
 
     let wider = student_config(32);
-    let err = init_encoder(wider.init(&device).expect("student"), &wider, &dir, &device)
-        .err()
-        .expect("refused")
-        .to_string();
-    assert!(err.contains("architecture") && err.contains("d_model"), "{err}");
+    let err = refusal(init_encoder(
+        wider.init(&device).expect("student"),
+        &wider,
+        &dir,
+        &device,
+    ));
+    assert!(
+        err.contains("architecture") && err.contains("d_model"),
+        "{err}"
+    );
     let gnn = FinetuneConfig::protocol(&OgbFeaturizer, 1).model;
-    let err = init_encoder(gnn.init(&device).expect("gnn"), &gnn, &dir, &device)
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(init_encoder(
+        gnn.init(&device).expect("gnn"),
+        &gnn,
+        &dir,
+        &device,
+    ));
     assert!(err.contains("GNN"), "{err}");
-    let err = init_encoder(
+    let err = refusal(init_encoder(
         model_config.init(&device).expect("student"),
         &model_config,
         tmp.path(),
         &device,
-    )
-    .err()
-    .expect("refused")
-    .to_string();
+    ));
     assert!(err.contains("not a blend pre-training checkpoint"), "{err}");
+}
+
+/// The error message of a call that must fail.
+fn refusal<T>(result: molkd_train::Result<T>) -> String {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
 }

@@ -146,7 +146,10 @@ impl SeedScores {
 /// The method label of a configuration: the encoder (a GNN's layer kind, or `moleblend-2d`
 /// etc.), plus the distillation loss.
 pub fn method_label(config: &FinetuneConfig) -> String {
-    let conv = config.model.encoder.label();
+    let mut conv = config.model.encoder.label();
+    if let Some(dir) = &config.init {
+        conv = format!("{conv}+init-{}", init_name(dir));
+    }
     match &config.kd {
         None => conv,
         Some(kd) => format!(
@@ -154,6 +157,16 @@ pub fn method_label(config: &FinetuneConfig) -> String {
             kd.form, kd.lambda, kd.temperature
         ),
     }
+}
+
+/// The name a pre-training goes by in method labels: its output directory's name (the
+/// directory above `model/` when `--init` names that).
+fn init_name(dir: &std::path::Path) -> String {
+    let dir = crate::finetune::pretraining_dir(dir);
+    dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// ROC-AUC is shown in percent, as papers report it; RMSE in label units.
@@ -333,7 +346,10 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             start.elapsed()
         );
     }
-    let method = method_label(&config);
+    let method = match job.dataset.fixed_split_seed() {
+        Some(s) => format!("{}@split{s}", method_label(&config)),
+        None => method_label(&config),
+    };
     // What each run's checkpoints must match to be resumed.
     let fingerprint = data.fingerprint();
     let teacher_checkpoint = job
@@ -341,6 +357,13 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
         .as_deref()
         .filter(|_| config.kd.is_some())
         .map(molkd_models::checkpoint::checkpoint_fingerprint)
+        .transpose()?;
+    let init_checkpoint = config
+        .init
+        .as_deref()
+        .map(|dir| {
+            molkd_models::checkpoint::checkpoint_fingerprint(&crate::finetune::checkpoint_dir(dir))
+        })
         .transpose()?;
 
     std::fs::create_dir_all(&job.out).map_err(|source| TrainError::Io {
@@ -394,6 +417,8 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             &RunIdentity::new()
                 .with("data", &fingerprint)
                 .with("teacher", &teacher_checkpoint)
+                .with("init", &init_checkpoint)
+                .with("split-seed", job.dataset.fixed_split_seed())
                 .with_fields("config", &config, config.optim.resumable_settings()),
         )?;
         let start = Instant::now();

@@ -26,6 +26,9 @@ pub struct Qm9Benchmark {
     pub valid: usize,
     /// Read only the first rows of the file (quick runs); `None`: all.
     pub max_rows: Option<usize>,
+    /// One split for every run seed, drawn with this seed (fine-tuning from a pre-training
+    /// on one split's training molecules); `None`: each run seed draws its own.
+    pub split_seed: Option<u64>,
 }
 
 impl Qm9Benchmark {
@@ -36,6 +39,7 @@ impl Qm9Benchmark {
             train: 110_000,
             valid: 10_000,
             max_rows: None,
+            split_seed: None,
         }
     }
 }
@@ -103,7 +107,7 @@ impl BenchmarkSet {
                     data.len(),
                     q.train,
                     q.valid,
-                    seed,
+                    q.split_seed.unwrap_or(seed),
                 ))
             }
         }
@@ -111,6 +115,15 @@ impl BenchmarkSet {
 
     /// Whether the split depends on the seed.
     pub fn split_per_seed(&self) -> bool {
-        matches!(self, BenchmarkSet::Qm9(_))
+        matches!(self, BenchmarkSet::Qm9(q) if q.split_seed.is_none())
+    }
+
+    /// The seed of a split shared by every run seed where it is not the registry's (QM9
+    /// with [`Qm9Benchmark::split_seed`]).
+    pub fn fixed_split_seed(&self) -> Option<u64> {
+        match self {
+            BenchmarkSet::Qm9(q) => q.split_seed,
+            BenchmarkSet::MoleculeNet(_) => None,
+        }
     }
 }

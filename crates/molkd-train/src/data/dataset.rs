@@ -278,6 +278,27 @@ impl MoleculeDataset {
         &self.labels[i * t..(i + 1) * t]
     }
 
+    /// Checks the molecules at `indices` with `check` (`Err` says what is wrong with one),
+    /// naming the first that fails by its data row and SMILES: how loops refuse molecules a
+    /// model cannot take (no coordinates, too many atoms) before any work.
+    pub fn check_molecules(
+        &self,
+        indices: impl IntoIterator<Item = usize>,
+        check: impl Fn(&MolGraph) -> std::result::Result<(), String>,
+    ) -> crate::error::Result<()> {
+        for i in indices {
+            if let Err(reason) = check(&self.graphs[i]) {
+                return Err(crate::error::TrainError::Invalid(format!(
+                    "{}: the molecule of data row {} ({}) {reason}",
+                    self.name,
+                    self.rows.get(i).map_or(i, |&r| r),
+                    self.smiles[i]
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// A one-line account of what was skipped and why, e.g. for a progress log.
     pub fn skip_report(&self) -> SkipReport<'_> {
         SkipReport(self)

@@ -23,18 +23,37 @@ pub fn checkpoint_dir(dir: &Path) -> PathBuf {
     }
 }
 
+/// The output directory of the pre-training `dir` names: `dir`, or its parent where `dir` is
+/// a pre-training's `model/`.
+pub fn pretraining_dir(dir: &Path) -> &Path {
+    match dir.parent() {
+        Some(parent) if dir.file_name().is_some_and(|n| n == "model") => parent,
+        _ => dir,
+    }
+}
+
+/// The QM9 split seed the blend pre-training in `dir` trained on, from its `report.json`;
+/// `None` where there is no report (a checkpoint saved by other means).
+pub fn pretraining_split_seed(dir: &Path) -> Result<Option<u64>> {
+    let path = pretraining_dir(dir).join("report.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let report: serde_json::Value = crate::run_dir::read_json(&path)?;
+    Ok(report.get("split_seed").and_then(serde_json::Value::as_u64))
+}
+
 /// The architecture of the encoder saved in `dir` (what `--init DIR` will load), read without
 /// loading the weights. Errors: no blend checkpoint there.
 pub fn pretrained_transformer(dir: &Path) -> Result<RelationTransformerConfig> {
     let path = checkpoint_dir(dir).join("config.json");
-    let config: molkd_models::BlendModelConfig =
-        crate::run_dir::read_json(&path).map_err(|e| {
-            TrainError::Invalid(format!(
-                "--init {}: not a blend pre-training checkpoint (molkd pretrain-blend's \
+    let config: molkd_models::BlendModelConfig = crate::run_dir::read_json(&path).map_err(|e| {
+        TrainError::Invalid(format!(
+            "--init {}: not a blend pre-training checkpoint (molkd pretrain-blend's \
                  model/): {e}",
-                dir.display()
-            ))
-        })?;
+            dir.display()
+        ))
+    })?;
     Ok(config.transformer)
 }
 
@@ -80,7 +99,12 @@ pub fn init_encoder(
             .and_then(|w| {
                 w.iter()
                     .find(|(k, v)| have.get(k.as_str()) != Some(v))
-                    .map(|(k, v)| format!("{k}: the student has {v}, the checkpoint {}", have.get(k.as_str()).cloned().unwrap_or_default()))
+                    .map(|(k, v)| {
+                        format!(
+                            "{k}: the student has {v}, the checkpoint {}",
+                            have.get(k.as_str()).cloned().unwrap_or_default()
+                        )
+                    })
             })
             .unwrap_or_else(|| "their settings".into());
         return Err(TrainError::Invalid(format!(

@@ -28,7 +28,9 @@ mod targets;
 mod teacher;
 
 pub use checks::check_trainable;
-pub use init::{checkpoint_dir, init_encoder, pretrained_transformer};
+pub use init::{
+    checkpoint_dir, init_encoder, pretrained_transformer, pretraining_dir, pretraining_split_seed,
+};
 pub use predict::predict;
 pub use targets::{TargetScaler, TaskMetric, label_tensors};
 pub use teacher::TeacherEmbeddings;
@@ -354,30 +356,6 @@ fn check_inputs(
     }
 }
 
-/// Checks every molecule of the split against what the model's batches need (size limit,
-/// coordinates), training molecules as `train` collates them and the others as `eval` does,
-/// naming the first one that does not fit by its data row and SMILES.
-fn check_molecules(
-    train: &MoleculeCollate,
-    eval: &MoleculeCollate,
-    data: &MoleculeDataset,
-    split: &Split,
-) -> Result<()> {
-    let train_checks = split.train.iter().map(|&i| (train, i));
-    let eval_checks = split.valid.iter().chain(&split.test).map(|&i| (eval, i));
-    for (collate, i) in train_checks.chain(eval_checks) {
-        if let Err(reason) = collate.check_molecule(&data.graphs[i]) {
-            return Err(TrainError::Invalid(format!(
-                "{}: the molecule of data row {} ({}) {reason}",
-                data.name,
-                data.rows.get(i).map_or(i, |&r| r),
-                data.smiles[i]
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Scores `model` by `metric` on the molecules `indices` of `data`.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_student(
@@ -470,7 +448,14 @@ pub fn finetune_student(
     };
     let collate = model.collate(featurizer);
     let train_collate = collate.clone().with_cut_length(config.cut_length);
-    check_molecules(&train_collate, &collate, data, split)?;
+    // Training molecules as the (possibly cropping) training batches take them, the others
+    // as evaluation does.
+    data.check_molecules(split.train.iter().copied(), |g| {
+        train_collate.check_molecule(g)
+    })?;
+    data.check_molecules(split.valid.iter().chain(&split.test).copied(), |g| {
+        collate.check_molecule(g)
+    })?;
     let steps_per_epoch = split.train.len().div_ceil(config.optim.batch_size);
 
     for epoch in state.history.len() + 1..=config.optim.epochs {

@@ -14,7 +14,7 @@ use molkd_distill::blend::{
     spd_loss, spd_targets,
 };
 use molkd_graph::random::{Generator, init_seeded};
-use molkd_graph::{DenseBatch, DenseCollate, Featurizer, MolGraph};
+use molkd_graph::{DenseBatch, Featurizer, MolGraph};
 use molkd_models::relation::{PAIR_3D, PAIR_SPD};
 use molkd_models::{BlendConfig, BlendModel, BlendModelConfig, RelationTransformerConfig};
 use serde::{Deserialize, Serialize};
@@ -230,25 +230,6 @@ fn blend_step(
     Ok(Step { losses, recovery })
 }
 
-/// The molecules of `indices` that `collate` cannot take (no coordinates, too large), named.
-fn check_molecules(
-    collate: &DenseCollate,
-    data: &MoleculeDataset,
-    indices: &[usize],
-) -> Result<()> {
-    for &i in indices {
-        if let Err(reason) = collate.check_molecule(&data.graphs[i]) {
-            return Err(TrainError::Invalid(format!(
-                "{}: the molecule of data row {} ({}) {reason}",
-                data.name,
-                data.rows.get(i).map_or(i, |&r| r),
-                data.smiles[i]
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Scores `model` on the molecules `indices` of `data` under blends drawn from `seed` (the
 /// same seed gives every epoch, and the untrained model, the same blends and noise).
 pub fn evaluate_blend(
@@ -339,8 +320,9 @@ pub fn pretrain_blend(
         None => (init()?, config.optim.optimizer(), BlendState::default()),
     };
     let collate = model.encoder.collate().with_coords(true);
-    check_molecules(&collate, data, train)?;
-    check_molecules(&collate, data, &valid)?;
+    data.check_molecules(train.iter().chain(&valid).copied(), |g| {
+        collate.check_molecule(g)
+    })?;
     let steps_per_epoch = train.len().div_ceil(config.optim.batch_size);
     for epoch in state.history.len() + 1..=config.optim.epochs {
         let seed = epoch_seed(config.optim.seed, epoch);

@@ -15,7 +15,9 @@ use molkd_graph::random::init_seeded;
 use molkd_models::Checkpointed;
 use serde::{Deserialize, Serialize};
 
-use super::blend::{BlendEpoch, BlendEval, BlendPretrainConfig, eval_seed, evaluate_blend, pretrain_blend};
+use super::blend::{
+    BlendEpoch, BlendEval, BlendPretrainConfig, eval_seed, evaluate_blend, pretrain_blend,
+};
 use crate::data::{Qm9Target, load_qm9};
 use crate::error::{Result, TrainError};
 use crate::fmt::fmt_opt;
@@ -126,7 +128,9 @@ pub fn run_blend_job(job: &BlendJob, device: &Device) -> Result<BlendReport> {
     let run = RunDir::at(out.path().join("run"));
     run.check_identity(&identity)?;
     let seed = eval_seed(job.config.optim.seed);
-    let untrained = init_seeded(device, job.config.optim.seed, || job.config.model.init(device))?;
+    let untrained = init_seeded(device, job.config.optim.seed, || {
+        job.config.model.init(device)
+    })?;
     let test_untrained = evaluate_blend(&untrained, &job.config, &data, &test, seed, device)?;
     drop(untrained);
 
@@ -141,7 +145,9 @@ pub fn run_blend_job(job: &BlendJob, device: &Device) -> Result<BlendReport> {
         job.existing == ExistingRun::Resume,
     )?;
     let test_trained = evaluate_blend(&trained.model, &job.config, &data, &test, seed, device)?;
-    trained.model.save(&job.config.model, &out.path().join("model"))?;
+    trained
+        .model
+        .save(&job.config.model, &out.path().join("model"))?;
     let report = BlendReport {
         data: job.data.display().to_string(),
         loaded: data.len(),
@@ -157,7 +163,10 @@ pub fn run_blend_job(job: &BlendJob, device: &Device) -> Result<BlendReport> {
         test_untrained,
     };
     write_json(&out.path().join("report.json"), &report)?;
-    molkd_models::checkpoint::write_atomic(&out.path().join("report.md"), report.markdown().as_bytes())?;
+    molkd_models::checkpoint::write_atomic(
+        &out.path().join("report.md"),
+        report.markdown().as_bytes(),
+    )?;
     Ok(report)
 }
 
@@ -175,7 +184,10 @@ impl BlendReport {
             md,
             "## Held-out test molecules (same blends)\n\n| model | SPD CE | edge CE | direction 1−cos | denoise 1−cos | total | SPD acc. where SPD hidden | direction error (°) where only 2D |\n|---|---|---|---|---|---|---|---|"
         );
-        for (name, e) in [("untrained", &self.test_untrained), ("pre-trained", &self.test_trained)] {
+        for (name, e) in [
+            ("untrained", &self.test_untrained),
+            ("pre-trained", &self.test_trained),
+        ] {
             let l = &e.losses;
             let _ = writeln!(
                 md,
