@@ -123,7 +123,7 @@ impl MoleculeCollate {
     /// let refs: Vec<_> = graphs.iter().collect();
     /// let dense = MoleculeCollate::Dense(DenseCollate::new());
     /// assert_eq!(dense.inference_batches(&refs, 2), [vec![1, 2], vec![0]]);
-    /// let sparse = MoleculeCollate::Graph(Collate::new());
+    /// let sparse = MoleculeCollate::Graph(Collate::new(&OgbFeaturizer));
     /// assert_eq!(sparse.inference_batches(&refs, 2), [vec![0, 1], vec![2]]);
     /// ```
     pub fn inference_batches(&self, graphs: &[&MolGraph], batch_size: usize) -> Vec<Vec<usize>> {
