@@ -10,14 +10,15 @@ use crate::DeviceChoice;
 use crate::distill::{KdConfig, KdForm, ReactionLoss, ReactionLossConfig};
 use crate::graph::FeatureScheme;
 use crate::models::{
-    ConvKind, EncoderConfig, RelationModality, RelationTransformerConfig, TeacherModelConfig,
+    ConvKind, EncoderConfig, RelationModality, RelationTransformerConfig, TeacherEncoderKind,
+    TeacherModelConfig,
 };
 use crate::train::benchmark::{BenchmarkJob, BenchmarkSet, Qm9Benchmark, run_benchmark};
 use crate::train::data::{
     Qm9Target, ReactionFormat, ReactionLoadOptions, TaskType, data_dir, dataset_spec,
     default_cache_dir,
 };
-use crate::train::finetune::{FinetuneConfig, relation_warmup_epochs};
+use crate::train::finetune::{FinetuneConfig, PretrainedEncoder, relation_warmup_epochs};
 use crate::train::optim::{LrSchedule, OptimConfig, OptimizerKind};
 use crate::train::pretrain::TeacherPretrainConfig;
 use crate::train::pretrain::job::PretrainJob;
@@ -27,6 +28,7 @@ use crate::train::train_job::TrainJob;
 use crate::train::{Result, TrainError};
 
 pub use crate::cli_blend::{BlendObjective, PretrainBlendArgs};
+pub use crate::cli_student::PretrainStudentArgs;
 
 /// `--device`: the backend a command runs on.
 #[derive(Debug, Clone, Copy, Args)]
@@ -85,6 +87,11 @@ pub struct PretrainTeacherArgs {
     /// Embedding width (MolR: 1024; 256 keeps a CPU run under an hour).
     #[arg(long, default_value_t = 256)]
     pub dim: usize,
+    /// Encoder form: plain (MolR's: ReLU between layers) or student (the GNN student's:
+    /// BatchNorm after every layer; with --conv gin --layers 5 --dim 300 the teacher is the
+    /// student's architecture, and its encoder can start a student with `train --init OUT`).
+    #[arg(long, value_enum, default_value = "plain")]
+    pub encoder: TeacherEncoderArg,
     /// Feature scheme of the teacher's molecules: pretrain-gnns (the student's; has the
     /// self-loop bond category GCN / GIN need) or ogb (with sage, gat or tag).
     #[arg(long, default_value = "pretrain-gnns")]
@@ -147,7 +154,11 @@ impl PretrainTeacherArgs {
         .with_conv(self.conv)
         .with_num_layers(self.layers)
         .with_d_model(self.dim)
-        .with_yield_head(self.loss.needs_predicted_yields());
+        .with_yield_head(self.loss.needs_predicted_yields())
+        .with_encoder(match self.encoder {
+            TeacherEncoderArg::Plain => None,
+            TeacherEncoderArg::Student => Some(TeacherEncoderKind::Student),
+        });
         let loss = ReactionLossConfig::new()
             .with_form(self.loss)
             .with_margin(self.margin)
@@ -180,6 +191,15 @@ impl PretrainTeacherArgs {
             load,
         })
     }
+}
+
+/// Form of the teacher's encoder (`pretrain-teacher --encoder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TeacherEncoderArg {
+    /// MolR's: layers with ReLU between them.
+    Plain,
+    /// The GNN student's: BatchNorm after every layer, no ReLU after the last.
+    Student,
 }
 
 /// Size preset of the moleblend encoder (`--size`).
@@ -232,9 +252,10 @@ pub struct StudentArgs {
     /// naming the molecule [default: any size].
     #[arg(long)]
     pub max_atoms: Option<usize>,
-    /// Start the moleblend encoder from a blend pre-training (`molkd pretrain-blend`'s OUT or
-    /// OUT/model); its architecture becomes the student's, and --encoder defaults to
-    /// moleblend. The readout and head start fresh.
+    /// Start the encoder from a pre-training: `molkd pretrain-blend`'s OUT (or OUT/model) for
+    /// the moleblend encoder, `molkd pretrain-student`'s for the GIN; its architecture
+    /// becomes the student's, and --encoder defaults to the checkpoint's family. The readout
+    /// and head start fresh.
     #[arg(long, value_name = "DIR")]
     pub init: Option<PathBuf>,
     /// Crop training molecules of the moleblend encoder to their first N atoms, keeping the
@@ -302,12 +323,15 @@ fn given(flags: &[(&'static str, bool)]) -> Vec<&'static str> {
 }
 
 impl StudentArgs {
-    /// The encoder family: `--encoder`, or gnn.
+    /// The encoder family: `--encoder`, else that of the `--init` checkpoint (moleblend
+    /// where it cannot be read; loading it reports why), else gnn.
     pub fn family(&self) -> EncoderFamily {
-        self.encoder.unwrap_or(if self.init.is_some() {
-            EncoderFamily::Moleblend
-        } else {
-            EncoderFamily::Gnn
+        self.encoder.unwrap_or(match &self.init {
+            Some(dir) => match crate::train::finetune::pretrained_encoder(dir) {
+                Ok(PretrainedEncoder::Gnn(_)) => EncoderFamily::Gnn,
+                _ => EncoderFamily::Moleblend,
+            },
+            None => EncoderFamily::Gnn,
         })
     }
 
@@ -345,7 +369,6 @@ impl StudentArgs {
                     ("--size", self.size.is_some()),
                     ("--max-atoms", self.max_atoms.is_some()),
                     ("--cut-length", self.cut_length.is_some()),
-                    ("--init", self.init.is_some()),
                 ]);
                 if !other.is_empty() {
                     return Err(TrainError::Invalid(format!(
@@ -353,16 +376,29 @@ impl StudentArgs {
                         other.join(", ")
                     )));
                 }
-                let conv = self.conv.unwrap_or(ConvKind::Gin);
-                check_conv_scheme(conv, self.scheme())?;
                 let mut config = FinetuneConfig::protocol(featurizer, 1);
                 let EncoderConfig::Gnn(encoder) = &mut config.model.encoder else {
                     unreachable!("the protocol's encoder is a GNN")
                 };
-                encoder.conv = conv;
+                if let Some(dir) = &self.init {
+                    // The pre-trained architecture, with this run's (fine-tuning) dropout.
+                    let PretrainedEncoder::Gnn(saved) =
+                        crate::train::finetune::pretrained_encoder(dir)?
+                    else {
+                        return Err(TrainError::Invalid(format!(
+                            "--init {}: a blend pre-training checkpoint holds a relation \
+                             encoder; this student is a GNN (use --encoder moleblend)",
+                            dir.display()
+                        )));
+                    };
+                    *encoder = saved.with_dropout(encoder.dropout);
+                }
+                encoder.conv = self.conv.unwrap_or(encoder.conv);
+                check_conv_scheme(encoder.conv, self.scheme())?;
                 encoder.num_layers = self.layers.unwrap_or(encoder.num_layers);
                 encoder.d_model = self.dim.unwrap_or(encoder.d_model);
                 encoder.dropout = self.dropout.unwrap_or(encoder.dropout);
+                config.init = self.init.clone();
                 config
             }
             EncoderFamily::Moleblend => {

@@ -16,6 +16,7 @@
 #[cfg(any(feature = "flex", feature = "ndarray"))]
 pub mod cli;
 pub mod cli_blend;
+pub mod cli_student;
 mod device;
 
 pub use device::{DeviceChoice, DeviceNotBuilt};

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use molkd::cli::{DeviceArgs, PretrainBlendArgs, PretrainTeacherArgs, TrainArgs};
+use molkd::cli::{
+    DeviceArgs, PretrainBlendArgs, PretrainStudentArgs, PretrainTeacherArgs, TrainArgs,
+};
+use molkd::cli_student::StudentPretrainRun;
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::TrainError;
 use molkd::train::benchmark::{ScoreAt, comparison_table, load_results, paired_table};
@@ -91,6 +94,10 @@ enum Command {
     /// Pre-train the moleblend encoder by blend-then-predict (MoleBLEND) on QM9 with its DFT
     /// geometries; fine-tune from it with `train --init OUT` or the examples' `--init OUT`.
     PretrainBlend(PretrainBlendArgs),
+    /// Pre-train the GIN student on molecules alone (pretrain-gnns' attribute masking or
+    /// context prediction, over the distinct molecules of reaction files); fine-tune from it
+    /// with `train --init OUT` or the examples' `--init OUT`.
+    PretrainStudent(PretrainStudentArgs),
     /// Score a saved teacher on a reaction file: product retrieval among its reactions (MRR,
     /// Hit@k) and the yield Spearman where it has yields; prints JSON.
     EvaluateTeacher {
@@ -300,6 +307,17 @@ fn run(cli: Cli) -> CliResult {
             let device = args.device.device()?.autodiff();
             let report = molkd::train::pretrain::blend_job::run_blend_job(&args.job()?, &device)?;
             println!("{}", report.markdown());
+        }
+        Command::PretrainStudent(args) => {
+            let device = args.device.device()?.autodiff();
+            let markdown = match args.job()? {
+                StudentPretrainRun::Pretext(job) => {
+                    molkd::train::pretrain::student_job::run_student_pretrain_job(&job, &device)?
+                        .markdown()
+                }
+                StudentPretrainRun::Reaction(job) => run_pretrain_job(&job, &device)?.markdown(),
+            };
+            println!("{markdown}");
         }
         Command::PretrainTeacher(args) => {
             let device = args.device.device()?.autodiff();

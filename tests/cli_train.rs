@@ -357,7 +357,7 @@ fn moleblend_encoder_trains_and_predicts_and_its_bad_input_is_named() {
     for (extra, needle) in [
         (
             vec!["--encoder", "gnn", "--init", "somewhere"],
-            "--init only apply to --encoder moleblend",
+            "--init somewhere: not a pre-training checkpoint",
         ),
         (
             vec!["--encoder", "moleblend", "--conv", "gcn"],

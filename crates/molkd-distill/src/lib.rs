@@ -39,6 +39,7 @@ pub mod blend;
 pub mod error;
 pub mod kd;
 pub mod reaction;
+pub mod self_supervised;
 pub mod task;
 
 mod check;

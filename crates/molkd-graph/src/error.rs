@@ -32,6 +32,9 @@ pub enum GraphError {
     /// 3D positions that do not fit a molecule.
     #[error("3D coordinates: {0}")]
     Coordinates(String),
+    /// A setting of a graph transform (masking, context sampling) that cannot work.
+    #[error("{0}")]
+    InvalidSetting(String),
 }
 
 /// Result alias of this crate.

@@ -19,9 +19,11 @@
 //! ```
 
 pub mod batch;
+pub mod context;
 pub mod dense;
 pub mod error;
 pub mod featurize;
+pub mod masking;
 pub mod message_passing;
 pub mod mol_graph;
 pub mod molecule_batch;

@@ -131,4 +131,66 @@ impl MolGraph {
     pub fn bond_features(&self) -> &[i64] {
         &self.bond_features
     }
+
+    /// Bond hops from atom `root` to every atom (breadth-first); `None` where unreachable.
+    ///
+    /// # Panics
+    /// When `root` is not an atom of the molecule.
+    pub fn hop_distances(&self, root: usize) -> Vec<Option<usize>> {
+        assert!(root < self.num_atoms, "atom {root} of {}", self.num_atoms);
+        let mut neighbours = vec![Vec::new(); self.num_atoms];
+        for &[u, v] in &self.bonds {
+            neighbours[u as usize].push(v as usize);
+            neighbours[v as usize].push(u as usize);
+        }
+        let mut distance = vec![None; self.num_atoms];
+        distance[root] = Some(0);
+        let mut queue = std::collections::VecDeque::from([root]);
+        while let Some(a) = queue.pop_front() {
+            let next = distance[a].map(|d| d + 1);
+            for &b in &neighbours[a] {
+                if distance[b].is_none() {
+                    distance[b] = next;
+                    queue.push_back(b);
+                }
+            }
+        }
+        distance
+    }
+
+    /// The subgraph induced by `atoms` (ascending, distinct): those atoms in that order, the
+    /// bonds between them, and their coordinates.
+    ///
+    /// # Panics
+    /// When `atoms` is not ascending or names an atom outside the molecule.
+    pub fn subgraph(&self, atoms: &[usize]) -> MolGraph {
+        assert!(atoms.windows(2).all(|w| w[0] < w[1]), "atoms must ascend");
+        assert!(atoms.last().is_none_or(|&a| a < self.num_atoms));
+        let mut new_index = vec![u32::MAX; self.num_atoms];
+        for (k, &a) in atoms.iter().enumerate() {
+            new_index[a] = k as u32;
+        }
+        let atom_features = atoms.iter().flat_map(|&a| self.atom(a)).copied().collect();
+        let mut bonds = Vec::new();
+        let mut bond_features = Vec::new();
+        for (j, &[u, v]) in self.bonds.iter().enumerate() {
+            let (u, v) = (new_index[u as usize], new_index[v as usize]);
+            if u != u32::MAX && v != u32::MAX {
+                bonds.push([u, v]);
+                bond_features.extend_from_slice(self.bond(j));
+            }
+        }
+        let mut graph = MolGraph::new(
+            self.atom_width,
+            atom_features,
+            self.bond_width,
+            bonds,
+            bond_features,
+        );
+        graph.coords = self
+            .coords
+            .as_ref()
+            .map(|c| atoms.iter().map(|&a| c[a]).collect());
+        graph
+    }
 }

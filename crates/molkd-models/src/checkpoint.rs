@@ -399,4 +399,18 @@ impl Checkpointed for TeacherModel {
     fn build(config: &TeacherModelConfig, device: &Device) -> Result<Self, ModelError> {
         config.init(device)
     }
+
+    /// Before the student-form encoder, the teacher's embedding and layers were its own fields.
+    fn renamed_parameter(name: &str) -> Option<String> {
+        (name.starts_with("atom_embedding.") || name.starts_with("layers."))
+            .then(|| format!("encoder.Plain.{name}"))
+    }
+}
+
+impl Checkpointed for crate::GnnPretrainModel {
+    type Config = crate::GnnPretrainModelConfig;
+
+    fn build(config: &crate::GnnPretrainModelConfig, device: &Device) -> Result<Self, ModelError> {
+        config.init(device)
+    }
 }

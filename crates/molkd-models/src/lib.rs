@@ -32,6 +32,7 @@ pub mod dropout;
 pub mod embedding;
 pub mod encoder;
 pub mod error;
+pub mod gnn_pretrain;
 pub mod molecule_encoder;
 pub mod norm;
 pub mod readout;
@@ -48,6 +49,7 @@ pub use dropout::{Dropout, DropoutConfig};
 pub use embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 pub use encoder::{GnnEncoder, GnnEncoderConfig, JumpingKnowledge};
 pub use error::{ModelError, Result};
+pub use gnn_pretrain::{GnnPretrainMethod, GnnPretrainModel, GnnPretrainModelConfig, MaskedLogits};
 pub use molecule_encoder::{
     EncoderConfig, MoleculeEncoder, RelationEncoder, RelationEncoderConfig, RelationModality,
 };
@@ -58,4 +60,6 @@ pub use relation::{
     RelationOutput, RelationTransformer, RelationTransformerConfig,
 };
 pub use student::{ProjectionHead, StudentModel, StudentModelConfig, StudentOutput};
-pub use teacher::{TeacherModel, TeacherModelConfig};
+pub use teacher::{
+    PlainStack, TeacherEncoder, TeacherEncoderKind, TeacherModel, TeacherModelConfig,
+};

@@ -9,8 +9,12 @@ use burn::tensor::{Device, Tensor};
 use molkd_graph::message_passing::{global_sum_pool, scatter_sum};
 use molkd_graph::{GraphBatch, ReactionBatch};
 
+use molkd_graph::random::Generator;
+use serde::{Deserialize, Serialize};
+
 use crate::conv::{Conv, ConvKind, check_stack, init_stack};
 use crate::embedding::CategoricalEmbedding;
+use crate::encoder::{GnnEncoder, GnnEncoderConfig, JumpingKnowledge};
 use crate::error::Result;
 
 /// Configuration of [`TeacherModel`]; defaults follow MolR (GCN, 2 layers, 1024 dims).
@@ -32,6 +36,62 @@ pub struct TeacherModelConfig {
     /// Add a yield-regression head on `[h_R ‖ h_P]`.
     #[config(default = false)]
     pub yield_head: bool,
+    /// The encoder's form; `None` (and configurations saved before it existed) = MolR's
+    /// plain stack.
+    #[config(default = "None")]
+    pub encoder: Option<TeacherEncoderKind>,
+}
+
+/// The form of the teacher's encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TeacherEncoderKind {
+    /// MolR's: atom embedding and layers with ReLU between them, no normalisation.
+    #[default]
+    Plain,
+    /// The student's GNN ([`GnnEncoder`]: BatchNorm after every layer, no ReLU after the
+    /// last, no dropout), so the teacher is the student's architecture and its encoder can
+    /// start a student (`--init`).
+    Student,
+}
+
+/// MolR's encoder: atom embedding, then the layers with ReLU between them.
+#[derive(Module, Debug)]
+pub struct PlainStack {
+    /// Atom embedding.
+    pub atom_embedding: CategoricalEmbedding,
+    /// Message-passing layers.
+    pub layers: Vec<Conv>,
+}
+
+/// The teacher's molecule encoder, of either form.
+#[derive(Module, Debug)]
+pub enum TeacherEncoder {
+    /// MolR's plain stack.
+    Plain(PlainStack),
+    /// The student's GNN.
+    Student(GnnEncoder),
+}
+
+impl TeacherEncoder {
+    /// Node states `[N, d]`.
+    fn forward(&self, batch: &GraphBatch) -> Tensor<2> {
+        match self {
+            TeacherEncoder::Plain(stack) => {
+                let last = stack.layers.len() - 1;
+                let mut h = stack.atom_embedding.forward(batch.atom_features.clone()); // [N, d]
+                for (l, layer) in stack.layers.iter().enumerate() {
+                    h = layer.forward(h, batch);
+                    if l != last {
+                        h = relu(h);
+                    }
+                }
+                h
+            }
+            // No dropout: nothing is drawn.
+            TeacherEncoder::Student(gnn) => gnn.forward(batch, &mut Generator::new(0)),
+        }
+    }
 }
 
 /// Molecule encoder with sum pooling, ReLU between layers (none after the last), and MolR's
@@ -39,10 +99,8 @@ pub struct TeacherModelConfig {
 /// norm is `sqrt(d)`, and that factor is kept as module state (saved with the parameters).
 #[derive(Module, Debug)]
 pub struct TeacherModel {
-    /// Atom embedding.
-    pub atom_embedding: CategoricalEmbedding,
-    /// Message-passing layers.
-    pub layers: Vec<Conv>,
+    /// Molecule encoder.
+    pub encoder: TeacherEncoder,
     /// Embedding scale `[1]`; 0 until the first forward pass sets it.
     pub scale: RunningState<Tensor<1>>,
     /// Yield head `Linear(2d, 1)`.
@@ -56,19 +114,39 @@ impl TeacherModelConfig {
         molkd_graph::random::try_init_atomic(|| self.build(device))
     }
 
+    /// The student-form encoder's configuration (what `--init` compares a student with).
+    pub fn student_encoder(&self) -> GnnEncoderConfig {
+        GnnEncoderConfig::new(self.atom_vocab_sizes.clone(), self.bond_vocab_sizes.clone())
+            .with_conv(self.conv)
+            .with_num_layers(self.num_layers)
+            .with_d_model(self.d_model)
+            .with_dropout(0.0)
+            .with_jk(JumpingKnowledge::Last)
+    }
+
     fn build(&self, device: &Device) -> Result<TeacherModel> {
-        let (atom_embedding, layers) = init_stack(
-            "TeacherModel",
-            self.conv,
-            self.num_layers,
-            self.d_model,
-            &self.atom_vocab_sizes,
-            &self.bond_vocab_sizes,
-            device,
-        )?;
+        let encoder = match self.encoder.unwrap_or_default() {
+            TeacherEncoderKind::Plain => {
+                let (atom_embedding, layers) = init_stack(
+                    "TeacherModel",
+                    self.conv,
+                    self.num_layers,
+                    self.d_model,
+                    &self.atom_vocab_sizes,
+                    &self.bond_vocab_sizes,
+                    device,
+                )?;
+                TeacherEncoder::Plain(PlainStack {
+                    atom_embedding,
+                    layers,
+                })
+            }
+            TeacherEncoderKind::Student => {
+                TeacherEncoder::Student(self.student_encoder().init(device)?)
+            }
+        };
         Ok(TeacherModel {
-            atom_embedding,
-            layers,
+            encoder,
             scale: RunningState::new(Tensor::zeros([1], device)),
             yield_head: self
                 .yield_head
@@ -80,19 +158,17 @@ impl TeacherModelConfig {
 impl TeacherModel {
     /// Checks that `batch` fits the encoder.
     pub fn check(&self, batch: &GraphBatch) -> Result<()> {
-        check_stack(&self.atom_embedding, &self.layers, batch)
+        match &self.encoder {
+            TeacherEncoder::Plain(stack) => {
+                check_stack(&stack.atom_embedding, &stack.layers, batch)
+            }
+            TeacherEncoder::Student(gnn) => gnn.check(batch),
+        }
     }
 
     /// Molecule embeddings. Shapes: batch of `G` molecules → `[G, d]`.
     pub fn embed(&self, batch: &GraphBatch) -> Tensor<2> {
-        let last = self.layers.len() - 1;
-        let mut h = self.atom_embedding.forward(batch.atom_features.clone()); // [N, d]
-        for (l, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(h, batch);
-            if l != last {
-                h = relu(h);
-            }
-        }
+        let h = self.encoder.forward(batch); // [N, d]
         let pooled = global_sum_pool(h, batch.batch.clone(), batch.num_graphs()); // [G, d]
         pooled.clone() * self.scale_for(&pooled).unsqueeze_dim::<2>(0)
     }

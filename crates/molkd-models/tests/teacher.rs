@@ -124,7 +124,10 @@ fn gradients_reach_the_encoder_and_the_yield_head() {
     let grads = loss.backward();
     let head = teacher.yield_head.as_ref().unwrap();
     assert!(head.weight.val().grad(&grads).is_some());
-    assert!(teacher.atom_embedding.weight.val().grad(&grads).is_some());
+    let molkd_models::TeacherEncoder::Plain(stack) = &teacher.encoder else {
+        unreachable!("MolR's plain stack by default")
+    };
+    assert!(stack.atom_embedding.weight.val().grad(&grads).is_some());
 }
 
 #[test]
@@ -143,4 +146,84 @@ fn reactions_without_a_side_do_not_collate() {
             .collate_reactions(&[], &device)
             .is_err()
     );
+}
+
+/// A teacher checkpoint as molkd wrote it before the student-form encoder: the embedding and
+/// layers as top-level parameters, and a configuration without `encoder`.
+#[test]
+fn checkpoints_of_the_plain_only_teacher_still_load() {
+    use molkd_models::checkpoint::{CHECKSUMS_FILE, CONFIG_FILE, MODEL_FILE, sha256_hex};
+    let device = Device::default();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("old");
+    let config = config(ConvKind::Gcn);
+    let teacher = config.init(&device).unwrap();
+    let graphs = reactions(&REACTIONS);
+    let refs: Vec<&ReactionGraph> = graphs.iter().collect();
+    let batch = Collate::new(&OgbFeaturizer)
+        .collate_reactions(&refs, &device)
+        .unwrap();
+    let first = host(teacher.embed(&batch.reactants));
+    teacher.save(&config, &dir).unwrap();
+
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(CONFIG_FILE)).unwrap()).unwrap();
+    assert!(json["encoder"].is_null());
+    json.as_object_mut().unwrap().remove("encoder");
+    std::fs::write(dir.join(CONFIG_FILE), serde_json::to_vec(&json).unwrap()).unwrap();
+    let tensors: Vec<burn_pack::Tensor> = burn_pack::Reader::from_file(dir.join(MODEL_FILE))
+        .unwrap()
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let (name, dtype, shape, id, bytes) = t.into_parts().unwrap();
+            let old = name.replace("encoder.Plain.", "");
+            burn_pack::Tensor::new(old, dtype, shape, id, bytes)
+        })
+        .collect();
+    assert!(tensors.iter().any(|t| t.name.starts_with("layers.")));
+    burn_pack::Writer::new(tensors)
+        .overwrite(true)
+        .write_to_file(dir.join(MODEL_FILE))
+        .unwrap();
+    let sums: std::collections::BTreeMap<&str, String> = [MODEL_FILE, CONFIG_FILE]
+        .into_iter()
+        .map(|f| (f, sha256_hex(&std::fs::read(dir.join(f)).unwrap())))
+        .collect();
+    std::fs::write(dir.join(CHECKSUMS_FILE), serde_json::to_vec(&sums).unwrap()).unwrap();
+
+    let (loaded, loaded_config) = TeacherModel::load(&dir, &device).unwrap();
+    assert_eq!(loaded_config.encoder, None);
+    assert_eq!(host(loaded.embed(&batch.reactants)), first);
+}
+
+#[test]
+fn a_student_form_teacher_embeds_through_the_students_gnn() {
+    let device = Device::default().autodiff();
+    let f = molkd_graph::PretrainGnnFeaturizer;
+    let graphs: Vec<ReactionGraph> = REACTIONS
+        .iter()
+        .map(|t| Reaction::parse(t).unwrap().featurize(&f).unwrap())
+        .collect();
+    let refs: Vec<&ReactionGraph> = graphs.iter().collect();
+    let batch = Collate::for_gnn(&f)
+        .collate_reactions(&refs, &device)
+        .unwrap();
+    let config =
+        TeacherModelConfig::new(f.atom_vocab_sizes().to_vec(), f.bond_vocab_sizes().to_vec())
+            .with_conv(ConvKind::Gin)
+            .with_num_layers(3)
+            .with_d_model(16)
+            .with_encoder(Some(molkd_models::TeacherEncoderKind::Student));
+    let teacher = config.init(&device).unwrap();
+    teacher.check(&batch.reactants).unwrap();
+    let molkd_models::TeacherEncoder::Student(gnn) = &teacher.encoder else {
+        panic!("the student's form was asked for")
+    };
+    assert_eq!(gnn.norms.len(), 3);
+    let (r, p) = teacher.embed_reaction(&batch);
+    assert_eq!(r.dims(), [3, 16]);
+    let grads = (r - p).powi_scalar(2).sum().backward();
+    assert!(gnn.atom_embedding.weight.val().grad(&grads).is_some());
 }

@@ -39,6 +39,11 @@ impl EpochProgress {
         ));
     }
 
+    /// Records `items` items passed over without a step.
+    pub fn skip(&self, items: usize) {
+        self.bar.inc(items as u64);
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

@@ -169,6 +169,33 @@ impl RunDir {
     }
 }
 
+impl RunDir {
+    /// The latest checkpoint of the run when `resume` asks for it and there is one (see
+    /// [`RunDir::restore`]), refused when its model configuration is not `config`: how every
+    /// training loop decides between resuming and starting fresh.
+    pub fn resume_matching<M: Checkpointed, S: DeserializeOwned>(
+        &self,
+        resume: bool,
+        config: &M::Config,
+        device: &Device,
+        optimizer: ModuleOptimizer,
+    ) -> Result<Option<Restored<M, S>>> {
+        if !resume {
+            return Ok(None);
+        }
+        let Some(restored) = self.restore::<M, S>(device, optimizer)? else {
+            return Ok(None);
+        };
+        if serde_json::to_value(&restored.config).ok() != serde_json::to_value(config).ok() {
+            return Err(TrainError::Invalid(format!(
+                "cannot resume {}: its model configuration differs from this run's",
+                self.root.display()
+            )));
+        }
+        Ok(Some(restored))
+    }
+}
+
 /// What identifies a run: its settings and a fingerprint of its data, by name (the flag
 /// names of the CLI where there are any). `--resume` continues a run only with the same
 /// identity, so one history never mixes two runs. Settings that may change between sessions
@@ -235,6 +262,8 @@ impl RunIdentity {
 /// them: a run recorded without the setting resumes when it has that value.
 const ADDED_SETTINGS: &[(&str, &str)] = &[
     ("config.model.encoder.family", r#""gnn""#),
+    // The teacher's encoder form (None: MolR's plain stack).
+    ("config.model.encoder", "null"),
     ("config.optim.optimizer", r#""adam""#),
     ("config.optim.weight_decay", "0.0"),
     ("config.optim.schedule", r#""constant""#),

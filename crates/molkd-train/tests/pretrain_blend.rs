@@ -198,7 +198,7 @@ fn a_pretrained_encoder_starts_fine_tuning_and_another_architecture_is_refused()
         tmp.path(),
         &device,
     ));
-    assert!(err.contains("not a blend pre-training checkpoint"), "{err}");
+    assert!(err.contains("not a pre-training checkpoint"), "{err}");
 }
 
 /// The error message of a call that must fail.

@@ -162,6 +162,19 @@ pub fn parse_smiles(smiles: &str) -> Result<Molecule> {
     Ok(mol)
 }
 
+/// A canonical SMILES of `smiles` (chematic's canonical writer, after [`parse_smiles`]), to
+/// tell molecules apart whatever their spelling. Not RDKit's canonical form: compare only
+/// strings made by this function.
+///
+/// ```
+/// use molkd_graph::featurize::canonical_smiles;
+/// assert_eq!(canonical_smiles("OCC").unwrap(), canonical_smiles("C(C)O").unwrap());
+/// assert_ne!(canonical_smiles("CCO").unwrap(), canonical_smiles("COC").unwrap());
+/// ```
+pub fn canonical_smiles(smiles: &str) -> Result<String> {
+    Ok(chematic_smiles::canonical_smiles(&parse_smiles(smiles)?))
+}
+
 fn smiles_error_position(e: &SmilesError) -> Option<usize> {
     use SmilesError::*;
     match e {

@@ -127,6 +127,14 @@ pub struct RelationTransformerConfig {
 }
 
 impl RelationTransformerConfig {
+    /// The collator of the batches a transformer of this configuration takes (its hops and
+    /// size limit; without coordinates, `with_coords(true)` for 3D input), before one exists.
+    pub fn collate(&self) -> DenseCollate {
+        DenseCollate::new()
+            .with_max_hops(self.max_hops)
+            .with_max_atoms(self.max_atoms)
+    }
+
     /// The CPU-sized default: 4 blocks, d 128, 8 heads, FFN 128, 32 kernels (~0.6 M
     /// parameters, ~1/80 of `base`): small enough to train MoleculeNet sets and a QM9 budget
     /// on 2 cores while keeping every mechanism of the original.

@@ -29,7 +29,8 @@ mod teacher;
 
 pub use checks::check_trainable;
 pub use init::{
-    checkpoint_dir, init_encoder, pretrained_transformer, pretraining_dir, pretraining_split_seed,
+    PretrainedEncoder, checkpoint_dir, init_encoder, pretrained_encoder, pretrained_transformer,
+    pretraining_dir, pretraining_split_seed,
 };
 pub use predict::predict;
 pub use targets::{TargetScaler, TaskMetric, label_tensors};
@@ -407,20 +408,17 @@ pub fn finetune_student(
 ) -> Result<Finetuned> {
     check_inputs(config, data, split, teacher)?;
     let metric = config.metric_for(data.task_type);
-    let restored = match (resume, run) {
-        (true, Some(run)) => {
-            run.restore::<StudentModel, FinetuneState>(device, config.optim.optimizer())?
-        }
-        _ => None,
+    let restored = match run {
+        Some(run) => run.resume_matching::<StudentModel, FinetuneState>(
+            resume,
+            &config.model,
+            device,
+            config.optim.optimizer(),
+        )?,
+        None => None,
     };
     let (mut model, mut optimizer, mut state, mut best) = match restored {
         Some(r) => {
-            if serde_json::to_value(&r.config).ok() != serde_json::to_value(&config.model).ok() {
-                return Err(TrainError::Invalid(
-                    "cannot resume: the checkpoint's model configuration differs from this run's"
-                        .into(),
-                ));
-            }
             let best = match (r.state.best_epoch, run) {
                 (Some(_), Some(run)) => StudentModel::load(&run.path().join(BEST_DIR), device)?.0,
                 _ => r.model.valid(),

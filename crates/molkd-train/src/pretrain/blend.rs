@@ -3,26 +3,23 @@
 //! every atom one node feature, the coordinates are noised, and the model recovers every
 //! modality of every pair and the noise.
 
-use std::time::Instant;
-
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use molkd_distill::blend::{
     BlendLossConfig, BlendLosses, denoise_loss, direction_loss, direction_targets, edge_loss,
     spd_loss, spd_targets,
 };
-use molkd_graph::random::{Generator, init_seeded};
-use molkd_graph::{DenseBatch, Featurizer, MolGraph};
+use molkd_graph::random::Generator;
+use molkd_graph::{DenseBatch, DenseCollate, Featurizer, MolGraph};
 use molkd_models::relation::{PAIR_3D, PAIR_SPD};
 use molkd_models::{BlendConfig, BlendModel, BlendModelConfig, RelationTransformerConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::data::MoleculeDataset;
 use crate::error::{Result, TrainError};
-use crate::optim::{LrSchedule, OptimConfig, OptimizerKind, epoch_order, epoch_seed};
-use crate::progress::EpochProgress;
+use crate::optim::{LrSchedule, OptimConfig, OptimizerKind, epoch_seed};
+use crate::pretrain::{EpochTraining, PretrainHistory, PretrainObjective, StepOutput, pretrain};
 use crate::run_dir::RunDir;
 
 /// Everything a blend pre-training run needs besides the data.
@@ -143,12 +140,8 @@ pub struct BlendEpoch {
     pub seconds: f64,
 }
 
-/// The loop state saved in every checkpoint.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct BlendState {
-    /// Epochs so far, oldest first.
-    pub history: Vec<BlendEpoch>,
-}
+/// The loop state saved in every checkpoint: the epochs so far, oldest first.
+pub type BlendState = PretrainHistory<BlendEpoch>;
 
 /// Outcome of [`pretrain_blend`].
 pub struct BlendPretrained {
@@ -279,6 +272,82 @@ pub fn eval_seed(run_seed: u64) -> u64 {
     epoch_seed(run_seed ^ 0xB1E4_D0E5, 0)
 }
 
+/// Blend-then-predict as a [`PretrainObjective`].
+struct BlendObjective<'a> {
+    config: &'a BlendPretrainConfig,
+    data: &'a MoleculeDataset,
+    collate: DenseCollate,
+    valid: Vec<usize>,
+}
+
+impl PretrainObjective for BlendObjective<'_> {
+    type Model = BlendModel;
+    type Values = BlendLossValues;
+    type Epoch = BlendEpoch;
+
+    fn model_config(&self) -> &BlendModelConfig {
+        &self.config.model
+    }
+
+    fn optim(&self) -> &OptimConfig {
+        &self.config.optim
+    }
+
+    fn init(&self, device: &Device) -> Result<BlendModel> {
+        Ok(self.config.model.init(device)?)
+    }
+
+    fn accumulate(&self, sums: &mut BlendLossValues, step: BlendLossValues) {
+        sums.add(&step, 1.0);
+    }
+
+    fn step(
+        &self,
+        model: &BlendModel,
+        indices: &[usize],
+        rng: &mut Generator,
+        device: &Device,
+    ) -> Result<Option<StepOutput<BlendLossValues>>> {
+        let graphs: Vec<&MolGraph> = indices.iter().map(|&i| &self.data.graphs[i]).collect();
+        let batch = self.collate.collate(graphs, device)?;
+        model
+            .encoder
+            .check(&batch, &molkd_models::RelationInput::ThreeD)?;
+        let Step { losses, .. } = blend_step(model, self.config, batch, rng, false)?;
+        let values = BlendLossValues::read(&losses);
+        Ok(Some(StepOutput {
+            loss: losses.total,
+            value: values.total,
+            values,
+        }))
+    }
+
+    fn finish_epoch(
+        &self,
+        model: &BlendModel,
+        training: EpochTraining<BlendLossValues>,
+        device: &Device,
+    ) -> Result<BlendEpoch> {
+        let mut train = BlendLossValues::default();
+        train.add(&training.sums, 1.0 / training.steps.max(1) as f64);
+        let valid = evaluate_blend(
+            model,
+            self.config,
+            self.data,
+            &self.valid,
+            eval_seed(self.config.optim.seed),
+            device,
+        )?;
+        Ok(BlendEpoch {
+            epoch: training.epoch,
+            train,
+            valid,
+            molecules_per_s: training.items_per_s(),
+            seconds: training.started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
 /// Pre-trains on the molecules `train` of `data` (which must have coordinates), scoring the
 /// first `eval_size` of `valid` after every epoch and writing a checkpoint to `run` after
 /// every epoch; `resume` continues from the latest one, ending where an uninterrupted run
@@ -301,79 +370,16 @@ pub fn pretrain_blend(
         )));
     }
     let valid: Vec<usize> = valid.iter().copied().take(config.eval_size).collect();
-    let init = || init_seeded(device, config.optim.seed, || config.model.init(device));
-    let restored = if resume {
-        run.restore::<BlendModel, BlendState>(device, config.optim.optimizer())?
-    } else {
-        None
-    };
-    let (mut model, mut optimizer, mut state) = match restored {
-        Some(r) => {
-            if serde_json::to_value(&r.config).ok() != serde_json::to_value(&config.model).ok() {
-                return Err(TrainError::Invalid(format!(
-                    "cannot resume {}: its model configuration differs from this run's",
-                    run.path().display()
-                )));
-            }
-            (r.model, r.optimizer, r.state)
-        }
-        None => (init()?, config.optim.optimizer(), BlendState::default()),
-    };
-    let collate = model.encoder.collate().with_coords(true);
+    let collate = config.model.transformer.collate().with_coords(true);
     data.check_molecules(train.iter().chain(&valid).copied(), |g| {
         collate.check_molecule(g)
     })?;
-    let steps_per_epoch = train.len().div_ceil(config.optim.batch_size);
-    for epoch in state.history.len() + 1..=config.optim.epochs {
-        let seed = epoch_seed(config.optim.seed, epoch);
-        let mut rng = Generator::new(seed);
-        let order = epoch_order(train, seed);
-        let progress = EpochProgress::new(epoch, config.optim.epochs, order.len());
-        let start = Instant::now();
-        let mut sums = BlendLossValues::default();
-        for (step, indices) in order.chunks(config.optim.batch_size).enumerate() {
-            let graphs: Vec<&MolGraph> = indices.iter().map(|&i| &data.graphs[i]).collect();
-            let batch = collate.collate(graphs, device)?;
-            model
-                .encoder
-                .check(&batch, &molkd_models::RelationInput::ThreeD)?;
-            let Step { losses, .. } = blend_step(&model, config, batch, &mut rng, false)?;
-            let values = BlendLossValues::read(&losses);
-            if !values.total.is_finite() {
-                return Err(TrainError::Diverged {
-                    epoch,
-                    loss: values.total,
-                });
-            }
-            sums.add(&values, 1.0);
-            let grads = GradientsParams::from_grads(losses.total.backward(), &model);
-            let lr = config.optim.lr_at(epoch, step, steps_per_epoch);
-            model = optimizer.step(lr, model, grads);
-            progress.advance(indices.len(), values.total);
-        }
-        let train_seconds = start.elapsed().as_secs_f64();
-        progress.finish();
-        let mut train_mean = BlendLossValues::default();
-        train_mean.add(&sums, 1.0 / steps_per_epoch.max(1) as f64);
-        let valid_eval = evaluate_blend(
-            &model,
-            config,
-            data,
-            &valid,
-            eval_seed(config.optim.seed),
-            device,
-        )?;
-        state.history.push(BlendEpoch {
-            epoch,
-            train: train_mean,
-            valid: valid_eval,
-            molecules_per_s: order.len() as f64 / train_seconds.max(1e-9),
-            seconds: start.elapsed().as_secs_f64(),
-        });
-        run.save(epoch, &model, &config.model, &optimizer, &state)?;
-    }
-    Ok(BlendPretrained {
-        model,
-        history: state.history,
-    })
+    let objective = BlendObjective {
+        config,
+        data,
+        collate,
+        valid,
+    };
+    let (model, history) = pretrain(&objective, train, device, run, resume)?;
+    Ok(BlendPretrained { model, history })
 }

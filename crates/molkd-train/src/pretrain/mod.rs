@@ -1,25 +1,27 @@
 //! Teacher pre-training on reactions (MolR-style reaction equivalence, optionally yield-aware).
 
-use std::time::Instant;
-
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use molkd_distill::ReactionLossConfig;
+use molkd_graph::random::Generator;
 use molkd_graph::{Collate, Featurizer, ReactionGraph};
 use molkd_models::{TeacherModel, TeacherModelConfig};
 use serde::{Deserialize, Serialize};
 
 pub mod blend;
 pub mod blend_job;
+pub mod driver;
 pub mod job;
+pub mod student;
+pub mod student_job;
+
+pub use driver::{EpochTraining, PretrainHistory, PretrainObjective, StepOutput, pretrain};
 
 use crate::data::ReactionDataset;
 use crate::error::{Result, TrainError};
 use crate::metrics::{RetrievalMetrics, RetrievalOptions, product_retrieval, spearman};
-use crate::optim::{OptimConfig, epoch_order, epoch_seed};
-use crate::progress::EpochProgress;
+use crate::optim::OptimConfig;
 use crate::run_dir::RunDir;
 
 /// Everything a teacher pre-training run needs besides the data.
@@ -54,12 +56,8 @@ pub struct PretrainEpoch {
     pub seconds: Option<f64>,
 }
 
-/// The loop state saved in every checkpoint.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct PretrainState {
-    /// Epochs finished so far, oldest first.
-    pub history: Vec<PretrainEpoch>,
-}
+/// The loop state saved in every checkpoint: the epochs finished so far, oldest first.
+pub type PretrainState = PretrainHistory<PretrainEpoch>;
 
 /// Scores of a teacher on a set of reactions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,6 +138,94 @@ pub struct Pretrained {
     pub history: Vec<PretrainEpoch>,
 }
 
+/// Reaction-equivalence pre-training as a [`PretrainObjective`].
+struct TeacherObjective<'a> {
+    config: &'a TeacherPretrainConfig,
+    data: &'a ReactionDataset,
+    collate: Collate,
+    valid: Vec<usize>,
+    needs_yield: bool,
+}
+
+impl PretrainObjective for TeacherObjective<'_> {
+    type Model = TeacherModel;
+    type Values = ();
+    type Epoch = PretrainEpoch;
+
+    fn model_config(&self) -> &TeacherModelConfig {
+        &self.config.model
+    }
+
+    fn optim(&self) -> &OptimConfig {
+        &self.config.optim
+    }
+
+    fn init(&self, device: &Device) -> Result<TeacherModel> {
+        Ok(self.config.model.init(device)?)
+    }
+
+    fn batches<'o>(&self, order: &'o [usize]) -> Vec<&'o [usize]> {
+        order
+            .chunks(self.config.optim.batch_size.max(1))
+            .filter(|b| b.len() >= 2) // in-batch negatives need a second reaction
+            .collect()
+    }
+
+    fn accumulate(&self, _: &mut (), _: ()) {}
+
+    fn step(
+        &self,
+        model: &TeacherModel,
+        batch_indices: &[usize],
+        _: &mut Generator,
+        device: &Device,
+    ) -> Result<Option<StepOutput<()>>> {
+        let data = self.data;
+        let graphs: Vec<&ReactionGraph> =
+            batch_indices.iter().map(|&i| &data.reactions[i]).collect();
+        let batch = self.collate.collate_reactions(&graphs, device)?;
+        model.check(&batch.reactants)?;
+        model.check(&batch.products)?;
+        let (reactants, products) = model.embed_reaction(&batch);
+        let yields = self.needs_yield.then(|| {
+            let y: Vec<f32> = batch_indices
+                .iter()
+                .map(|&i| data.yields[i].unwrap_or(1.0))
+                .collect();
+            Tensor::<1>::from_data(TensorData::new(y, [batch_indices.len()]), device)
+        });
+        let predicted = model
+            .predict_yield(reactants.clone(), products.clone())
+            .map(|p| p.reshape([batch_indices.len()]));
+        let loss = self
+            .config
+            .loss
+            .loss(reactants, products, yields, predicted)?;
+        let value = loss.clone().into_scalar::<f32>() as f64;
+        Ok(Some(StepOutput {
+            loss,
+            value,
+            values: (),
+        }))
+    }
+
+    fn finish_epoch(
+        &self,
+        model: &TeacherModel,
+        training: EpochTraining<()>,
+        device: &Device,
+    ) -> Result<PretrainEpoch> {
+        let valid = evaluate_teacher(model, &self.collate, self.data, &self.valid, device)?;
+        Ok(PretrainEpoch {
+            epoch: training.epoch,
+            train_loss: training.mean_loss(),
+            valid,
+            reactions_per_s: training.items_per_s(),
+            seconds: Some(training.started.elapsed().as_secs_f64()),
+        })
+    }
+}
+
 /// Trains a teacher on `train` reactions of `data`, scoring `valid` after every epoch and
 /// writing a checkpoint to `run` after every epoch. With `resume`, continues from the run's
 /// latest checkpoint (a resumed run ends where an uninterrupted one would: the data order is
@@ -176,86 +262,13 @@ pub fn pretrain_teacher(
             "teacher pre-training needs at least 2 training reactions (in-batch negatives)".into(),
         ));
     }
-    let collate = molkd_graph::Collate::for_gnn(featurizer);
-    let valid: Vec<usize> = valid.iter().copied().take(config.eval_size).collect();
-
-    let (mut model, mut optimizer, mut state) = match resume
-        .then(|| run.restore::<TeacherModel, PretrainState>(device, config.optim.optimizer()))
-        .transpose()?
-        .flatten()
-    {
-        Some(restored) => {
-            if serde_json::to_value(&restored.config).ok()
-                != serde_json::to_value(&config.model).ok()
-            {
-                return Err(TrainError::Invalid(format!(
-                    "cannot resume {}: its model configuration differs from this run's",
-                    run.path().display()
-                )));
-            }
-            (restored.model, restored.optimizer, restored.state)
-        }
-        None => (
-            molkd_graph::random::init_seeded(device, config.optim.seed, || {
-                config.model.init(device)
-            })?,
-            config.optim.optimizer(),
-            PretrainState::default(),
-        ),
+    let objective = TeacherObjective {
+        config,
+        data,
+        collate: Collate::for_gnn(featurizer),
+        valid: valid.iter().copied().take(config.eval_size).collect(),
+        needs_yield,
     };
-
-    for epoch in state.history.len() + 1..=config.optim.epochs {
-        let seed = epoch_seed(config.optim.seed, epoch);
-        let order = epoch_order(train, seed);
-        let batches: Vec<&[usize]> = order
-            .chunks(config.optim.batch_size)
-            .filter(|b| b.len() >= 2) // in-batch negatives need a second reaction
-            .collect();
-        let progress = EpochProgress::new(epoch, config.optim.epochs, order.len());
-        let start = Instant::now();
-        let mut loss_sum = 0.0;
-        for (step, batch_indices) in batches.iter().enumerate() {
-            let graphs: Vec<&ReactionGraph> =
-                batch_indices.iter().map(|&i| &data.reactions[i]).collect();
-            let batch = collate.collate_reactions(&graphs, device)?;
-            model.check(&batch.reactants)?;
-            model.check(&batch.products)?;
-            let (reactants, products) = model.embed_reaction(&batch);
-            let yields = needs_yield.then(|| {
-                let y: Vec<f32> = batch_indices
-                    .iter()
-                    .map(|&i| data.yields[i].unwrap_or(1.0))
-                    .collect();
-                Tensor::<1>::from_data(TensorData::new(y, [batch_indices.len()]), device)
-            });
-            let predicted = model
-                .predict_yield(reactants.clone(), products.clone())
-                .map(|p| p.reshape([batch_indices.len()]));
-            let loss = config.loss.loss(reactants, products, yields, predicted)?;
-            let value = loss.clone().into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                return Err(TrainError::Diverged { epoch, loss: value });
-            }
-            loss_sum += value;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            let lr = config.optim.lr_at(epoch, step, batches.len());
-            model = optimizer.step(lr, model, grads);
-            progress.advance(batch_indices.len(), value);
-        }
-        let seconds = start.elapsed().as_secs_f64();
-        progress.finish();
-        let valid_eval = evaluate_teacher(&model, &collate, data, &valid, device)?;
-        state.history.push(PretrainEpoch {
-            epoch,
-            train_loss: loss_sum / batches.len().max(1) as f64,
-            valid: valid_eval,
-            reactions_per_s: order.len() as f64 / seconds.max(1e-9),
-            seconds: Some(start.elapsed().as_secs_f64()),
-        });
-        run.save(epoch, &model, &config.model, &optimizer, &state)?;
-    }
-    Ok(Pretrained {
-        model,
-        history: state.history,
-    })
+    let (model, history) = pretrain(&objective, train, device, run, resume)?;
+    Ok(Pretrained { model, history })
 }
