@@ -147,8 +147,7 @@ fn attribute_masking_learns_resumes_exactly_and_initialises_a_student() {
         &saved,
         &device,
     )
-    .err()
-    .expect("refused")
+    .expect_err("refused")
     .to_string();
     assert!(
         err.contains("architecture") && err.contains("d_model"),
@@ -166,8 +165,7 @@ fn attribute_masking_learns_resumes_exactly_and_initialises_a_student() {
         &saved,
         &device,
     )
-    .err()
-    .expect("refused")
+    .expect_err("refused")
     .to_string();
     assert!(
         err.contains("GNN") && err.contains("--encoder gnn"),
@@ -191,8 +189,7 @@ fn context_prediction_settings_are_checked() {
     let mut mismatched = config.clone();
     mismatched.context_size = 3;
     let err = pretrain_student(&mismatched, f, &data, &train, &valid, &device, &run, false)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("context"), "{err}");
     // Attribute masking needs the scheme with mask categories.
@@ -212,8 +209,7 @@ fn context_prediction_settings_are_checked() {
         &run,
         false,
     )
-    .err()
-    .expect("refused")
+    .expect_err("refused")
     .to_string();
     assert!(err.contains("pretrain-gnns"), "{err}");
 }
@@ -273,8 +269,7 @@ fn a_student_form_teacher_starts_a_student_and_a_plain_one_is_refused() {
         .expect("save");
     let student = finetune.model.init(&device).expect("student");
     let err = init_encoder(student, &finetune.model, &plain_dir, &device)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("plain encoder"), "{err}");
 }
