@@ -244,6 +244,7 @@ pub struct StudentPretrainEpoch {
 pub type StudentPretrainState = PretrainHistory<StudentPretrainEpoch>;
 
 /// Outcome of [`pretrain_student`].
+#[derive(Debug)]
 pub struct StudentPretrained {
     /// The trained encoder and heads.
     pub model: GnnPretrainModel,
