@@ -140,6 +140,12 @@ pub struct BlendEpoch {
     pub seconds: f64,
 }
 
+impl super::held_out::TimedEpoch for BlendEpoch {
+    fn seconds(&self) -> Option<f64> {
+        Some(self.seconds)
+    }
+}
+
 /// The loop state saved in every checkpoint: the epochs so far, oldest first.
 pub type BlendState = PretrainHistory<BlendEpoch>;
 
@@ -291,10 +297,6 @@ impl PretrainObjective for BlendObjective<'_> {
 
     fn optim(&self) -> &OptimConfig {
         &self.config.optim
-    }
-
-    fn init(&self, device: &Device) -> Result<BlendModel> {
-        Ok(self.config.model.init(device)?)
     }
 
     fn accumulate(&self, sums: &mut BlendLossValues, step: BlendLossValues) {

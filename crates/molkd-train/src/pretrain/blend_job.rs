@@ -11,17 +11,16 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use molkd_graph::FeatureScheme;
-use molkd_graph::random::init_seeded;
-use molkd_models::Checkpointed;
 use serde::{Deserialize, Serialize};
 
 use super::blend::{
     BlendEpoch, BlendEval, BlendPretrainConfig, eval_seed, evaluate_blend, pretrain_blend,
 };
+use super::held_out::{HeldOutRun, PretrainOutcome, write_report};
 use crate::data::{Qm9Target, load_qm9};
 use crate::error::{Result, TrainError};
 use crate::fmt::fmt_opt;
-use crate::run_dir::{ExistingRun, OutputDir, RunDir, RunIdentity, run_seconds, write_json};
+use crate::run_dir::{ExistingRun, OutputDir, RunIdentity};
 use crate::split::random_split_sizes;
 
 /// What `pretrain-blend` writes into its output directory (and `--overwrite` removes).
@@ -64,22 +63,9 @@ pub struct BlendReport {
     pub skipped: usize,
     /// Seed of the split.
     pub split_seed: u64,
-    /// Molecules pre-trained on.
-    pub train: usize,
-    /// Validation molecules scored per epoch.
-    pub valid: usize,
-    /// Test molecules scored at the end.
-    pub test: usize,
-    /// The configuration, as JSON.
-    pub config: serde_json::Value,
-    /// Per-epoch history.
-    pub history: Vec<BlendEpoch>,
-    /// The trained model on the test molecules.
-    pub test_trained: BlendEval,
-    /// The same architecture, untrained (same seed), on the same molecules and blends.
-    pub test_untrained: BlendEval,
-    /// Wall time of training the whole run (epochs summed across resumes), seconds.
-    pub train_seconds: f64,
+    /// Molecule counts, configuration, epochs and the held-out comparison.
+    #[serde(flatten)]
+    pub outcome: PretrainOutcome<BlendEpoch, BlendEval>,
 }
 
 /// Runs `job` on `device` (an autodiff device).
@@ -110,11 +96,11 @@ pub fn run_blend_job(job: &BlendJob, device: &Device) -> Result<BlendReport> {
         train.truncate(n);
     }
     let test: Vec<usize> = split.test.iter().copied().take(job.test_size).collect();
+    let valid = split.valid.len().min(job.config.eval_size);
     eprintln!(
-        "pre-training on {} molecules (split seed {}), validating on {}, testing on {}",
+        "pre-training on {} molecules (split seed {}), validating on {valid}, testing on {}",
         train.len(),
         job.split_seed,
-        split.valid.len().min(job.config.eval_size),
         test.len()
     );
     let identity = RunIdentity::new()
@@ -125,68 +111,62 @@ pub fn run_blend_job(job: &BlendJob, device: &Device) -> Result<BlendReport> {
         .with("max-rows", job.max_rows)
         .with("max-train", job.max_train)
         .with_fields("config", &job.config, job.config.optim.resumable_settings());
-    let run = RunDir::at(out.path().join("run"));
-    run.check_identity(&identity)?;
     let seed = eval_seed(job.config.optim.seed);
-    let untrained = init_seeded(device, job.config.optim.seed, || {
-        job.config.model.init(device)
-    })?;
-    let test_untrained = evaluate_blend(&untrained, &job.config, &data, &test, seed, device)?;
-    drop(untrained);
-
-    run.claim(&identity)?;
-    let trained = pretrain_blend(
-        &job.config,
-        &data,
-        &train,
-        &split.valid,
+    let outcome = HeldOutRun {
+        out: &out,
+        model_dir: "model",
+        identity,
+        existing: job.existing,
+        config: &job.config,
+        seed: job.config.optim.seed,
+        sizes: [train.len(), valid, test.len()],
+    }
+    .run(
+        &job.config.model,
         device,
-        &run,
-        job.existing == ExistingRun::Resume,
+        |model| evaluate_blend(model, &job.config, &data, &test, seed, device),
+        |run, resume| {
+            let trained = pretrain_blend(
+                &job.config,
+                &data,
+                &train,
+                &split.valid,
+                device,
+                run,
+                resume,
+            )?;
+            Ok((trained.model, trained.history))
+        },
     )?;
-    let test_trained = evaluate_blend(&trained.model, &job.config, &data, &test, seed, device)?;
-    trained
-        .model
-        .save(&job.config.model, &out.path().join("model"))?;
     let report = BlendReport {
         data: job.data.display().to_string(),
         loaded: data.len(),
         skipped: data.skipped.len(),
         split_seed: job.split_seed,
-        train: train.len(),
-        valid: split.valid.len().min(job.config.eval_size),
-        test: test.len(),
-        config: serde_json::to_value(&job.config).unwrap_or_default(),
-        train_seconds: run_seconds(trained.history.iter().map(|e| Some(e.seconds))).unwrap_or(0.0),
-        history: trained.history,
-        test_trained,
-        test_untrained,
+        outcome,
     };
-    write_json(&out.path().join("report.json"), &report)?;
-    molkd_models::checkpoint::write_atomic(
-        &out.path().join("report.md"),
-        report.markdown().as_bytes(),
-    )?;
+    write_report(&out, &report, &report.markdown())?;
     Ok(report)
 }
 
 impl BlendReport {
     /// The report as Markdown: held-out scores trained against untrained, then per epoch.
     pub fn markdown(&self) -> String {
+        let o = &self.outcome;
         let mut md = String::new();
         let _ = writeln!(
             md,
             "# Blend pre-training\n\n{} — {} molecules pre-trained on (QM9 split seed {}), \
              {} validation, {} test; {:.0} s of training.\n",
-            self.data, self.train, self.split_seed, self.valid, self.test, self.train_seconds
+            self.data, o.train, self.split_seed, o.valid, o.test, o.train_seconds
         );
         let _ = writeln!(
             md,
             "## Held-out test molecules (same blends)\n\n| model | SPD CE | edge CE | direction 1−cos | denoise 1−cos | total | SPD acc. where SPD hidden | direction error (°) where only 2D |\n|---|---|---|---|---|---|---|---|"
         );
         for (name, e) in [
-            ("untrained", &self.test_untrained),
-            ("pre-trained", &self.test_trained),
+            ("untrained", &o.test_untrained),
+            ("pre-trained", &o.test_trained),
         ] {
             let l = &e.losses;
             let _ = writeln!(
@@ -205,7 +185,7 @@ impl BlendReport {
             md,
             "\n## Per epoch (validation)\n\n| epoch | train total | valid SPD | valid edge | valid direction | valid denoise | valid total | SPD acc. hidden | dir. error (°) 2D-only | mol/s |\n|---|---|---|---|---|---|---|---|---|---|"
         );
-        for e in &self.history {
+        for e in &o.history {
             let v = &e.valid.losses;
             let _ = writeln!(
                 md,

@@ -76,7 +76,9 @@ pub trait PretrainObjective {
     fn optim(&self) -> &OptimConfig;
 
     /// A freshly initialised model on `device` (drawn from the run's seed by the loop).
-    fn init(&self, device: &Device) -> Result<Self::Model>;
+    fn init(&self, device: &Device) -> Result<Self::Model> {
+        Ok(Self::Model::build(self.model_config(), device)?)
+    }
 
     /// The batches of an epoch, from its shuffled `order`: consecutive chunks of the batch
     /// size by default.

@@ -12,6 +12,7 @@ use molkd_graph::FeatureScheme;
 use molkd_models::Checkpointed;
 use serde::{Deserialize, Serialize};
 
+use super::held_out::{HeldOutRun, PretrainOutcome, write_report};
 use super::{
     PretrainEpoch, TeacherEval, TeacherPretrainConfig, evaluate_teacher, pretrain_teacher,
 };
@@ -19,7 +20,7 @@ use crate::data::{ReactionFormat, ReactionLoadOptions, ReactionSplit, load_react
 use crate::error::{Result, TrainError};
 use crate::fmt::fmt_opt;
 use crate::optim::epoch_order;
-use crate::run_dir::{ExistingRun, OutputDir, RunDir, RunIdentity, run_seconds, write_json};
+use crate::run_dir::{ExistingRun, OutputDir, RunIdentity};
 
 /// A teacher pre-training job.
 #[derive(Debug, Clone)]
@@ -54,29 +55,11 @@ pub struct PretrainReport {
     pub loaded: usize,
     /// Rows skipped by the loader.
     pub skipped: usize,
-    /// Reactions trained on / validated on / tested on.
-    pub train: usize,
-    /// Validation reactions (held out of the file's training split).
-    pub valid: usize,
-    /// Test reactions (the file's test split, or a held-out tenth).
-    pub test: usize,
     /// Feature scheme.
     pub scheme: String,
-    /// The configuration, as JSON.
-    pub config: serde_json::Value,
-    /// Per-epoch history.
-    pub history: Vec<PretrainEpoch>,
-    /// The trained teacher on the test reactions.
-    pub test_trained: TeacherEval,
-    /// The same architecture, untrained (same seed), on the test reactions.
-    pub test_untrained: TeacherEval,
-    /// Wall time of training the whole run, seconds: its epochs' times summed across resumes,
-    /// or, for a run resumed from checkpoints that predate epoch times, `process_seconds`.
-    pub train_seconds: f64,
-    /// Wall time of training in this process, seconds: after a resume, only its part;
-    /// `None` when read from a report written before it was recorded.
-    #[serde(default)]
-    pub process_seconds: Option<f64>,
+    /// Reaction counts, configuration, epochs and the held-out comparison.
+    #[serde(flatten)]
+    pub outcome: PretrainOutcome<PretrainEpoch, TeacherEval>,
 }
 
 /// Train / validation / test indices: the file's split where it has one (validation = a
@@ -151,8 +134,6 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
         valid.len(),
         test.len()
     );
-    // Everything that fixes the run except how long it goes on: `--resume` must not mix two
-    // runs in one history. Checked before any other work, recorded once the run starts.
     let identity = RunIdentity::new()
         .with("data", data.fingerprint())
         .with("format", job.format)
@@ -164,57 +145,42 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
             job.load.drop_unchanged_reactants,
         )
         .with_fields("config", &job.config, job.config.optim.resumable_settings());
-    let run = RunDir::at(out.path().join("run"));
-    run.check_identity(&identity)?;
     let collate = molkd_graph::Collate::for_gnn(featurizer);
-
-    // The untrained baseline: the same architecture and seed, before any step.
-    let untrained = molkd_graph::random::init_seeded(device, job.config.optim.seed, || {
-        job.config.model.init(device)
-    })?;
-    let test_untrained = evaluate_teacher(&untrained, &collate, &data, &test, device)?;
-    drop(untrained);
-
-    run.claim(&identity)?;
-    let start = Instant::now();
-    let trained = pretrain_teacher(
-        &job.config,
-        featurizer,
-        &data,
-        &train,
-        &valid,
+    let outcome = HeldOutRun {
+        out: &out,
+        model_dir: "teacher",
+        identity,
+        existing: job.existing,
+        config: &job.config,
+        seed: job.config.optim.seed,
+        sizes: [train.len(), valid.len(), test.len()],
+    }
+    .run(
+        &job.config.model,
         device,
-        &run,
-        job.existing == ExistingRun::Resume,
+        |model| evaluate_teacher(model, &collate, &data, &test, device),
+        |run, resume| {
+            let trained = pretrain_teacher(
+                &job.config,
+                featurizer,
+                &data,
+                &train,
+                &valid,
+                device,
+                run,
+                resume,
+            )?;
+            Ok((trained.model, trained.history))
+        },
     )?;
-    let process_seconds = start.elapsed().as_secs_f64();
-    let train_seconds =
-        run_seconds(trained.history.iter().map(|e| e.seconds)).unwrap_or(process_seconds);
-    let test_trained = evaluate_teacher(&trained.model, &collate, &data, &test, device)?;
-    trained
-        .model
-        .save(&job.config.model, &out.path().join("teacher"))?;
-
     let report = PretrainReport {
         data: job.data.display().to_string(),
         loaded: data.len(),
         skipped: data.skipped.len(),
-        train: train.len(),
-        valid: valid.len(),
-        test: test.len(),
         scheme: job.scheme.to_string(),
-        config: serde_json::to_value(&job.config).unwrap_or_default(),
-        history: trained.history,
-        test_trained,
-        test_untrained,
-        train_seconds,
-        process_seconds: Some(process_seconds),
+        outcome,
     };
-    write_json(&out.path().join("report.json"), &report)?;
-    molkd_models::checkpoint::write_atomic(
-        &out.path().join("report.md"),
-        report.markdown().as_bytes(),
-    )?;
+    write_report(&out, &report, &report.markdown())?;
     Ok(report)
 }
 
@@ -259,6 +225,7 @@ pub fn evaluate_teacher_file(
 impl PretrainReport {
     /// The report as Markdown: data, per-epoch history and the test comparison.
     pub fn markdown(&self) -> String {
+        let o = &self.outcome;
         let mut s = String::new();
         let _ = writeln!(s, "# Teacher pre-training\n");
         let _ = writeln!(
@@ -270,18 +237,18 @@ impl PretrainReport {
                 .unwrap_or_default(),
             self.loaded,
             self.skipped,
-            self.train,
-            self.valid,
-            self.test,
+            o.train,
+            o.valid,
+            o.test,
             self.scheme,
-            self.train_seconds
+            o.train_seconds
         );
         let _ = writeln!(
             s,
             "| epoch | train loss | valid MRR | valid Hit@1 | valid Hit@10 | yield Spearman | reactions/s |"
         );
         let _ = writeln!(s, "|---|---|---|---|---|---|---|");
-        for e in &self.history {
+        for e in &o.history {
             let _ = writeln!(
                 s,
                 "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {:.0} |",
@@ -297,12 +264,12 @@ impl PretrainReport {
         let _ = writeln!(
             s,
             "\n| test ({} reactions) | MRR | Hit@1 | Hit@3 | Hit@5 | Hit@10 | yield Spearman |",
-            self.test
+            o.test
         );
         let _ = writeln!(s, "|---|---|---|---|---|---|---|");
         for (name, e) in [
-            ("untrained", &self.test_untrained),
-            ("trained", &self.test_trained),
+            ("untrained", &o.test_untrained),
+            ("trained", &o.test_trained),
         ] {
             let r = &e.retrieval;
             let _ = writeln!(

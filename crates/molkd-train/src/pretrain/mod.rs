@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 pub mod blend;
 pub mod blend_job;
 pub mod driver;
+pub mod held_out;
 pub mod job;
 pub mod student;
 pub mod student_job;
 
 pub use driver::{EpochTraining, PretrainHistory, PretrainObjective, StepOutput, pretrain};
+pub use held_out::{PretrainOutcome, TimedEpoch};
 
 use crate::data::ReactionDataset;
 use crate::error::{Result, TrainError};
@@ -54,6 +56,12 @@ pub struct PretrainEpoch {
     /// written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
+}
+
+impl held_out::TimedEpoch for PretrainEpoch {
+    fn seconds(&self) -> Option<f64> {
+        self.seconds
+    }
 }
 
 /// The loop state saved in every checkpoint: the epochs finished so far, oldest first.
@@ -158,10 +166,6 @@ impl PretrainObjective for TeacherObjective<'_> {
 
     fn optim(&self) -> &OptimConfig {
         &self.config.optim
-    }
-
-    fn init(&self, device: &Device) -> Result<TeacherModel> {
-        Ok(self.config.model.init(device)?)
     }
 
     fn batches<'o>(&self, order: &'o [usize]) -> Vec<&'o [usize]> {

@@ -174,39 +174,45 @@ impl StudentPretrainConfig {
     }
 }
 
-/// Sums over steps or molecules: loss, and right / scored predictions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// Right and scored predictions, summed over steps: pooled, so every prediction weighs the
+/// same whatever its batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PretextCounts {
-    /// Sum of step losses (weighted by what `steps` counts).
-    pub loss: f64,
-    /// Steps (or molecules) summed.
-    pub steps: f64,
-    /// Correct predictions: masked atoms' types, or context pairs told right.
-    pub hits: f64,
-    /// Predictions scored.
-    pub scored: f64,
+    /// Correct predictions: masked atoms' types, or true context pairs scored positive.
+    pub hits: usize,
+    /// Predictions scored: masked atoms, or true context pairs.
+    pub scored: usize,
     /// Correct masked bond types.
-    pub bond_hits: f64,
+    pub bond_hits: usize,
     /// Masked bonds scored.
-    pub bond_scored: f64,
+    pub bond_scored: usize,
+    /// Negative context pairs scored negative.
+    pub negative_hits: usize,
+    /// Negative context pairs scored.
+    pub negative_scored: usize,
 }
 
 impl PretextCounts {
     fn add(&mut self, o: &Self) {
-        self.loss += o.loss;
-        self.steps += o.steps;
         self.hits += o.hits;
         self.scored += o.scored;
         self.bond_hits += o.bond_hits;
         self.bond_scored += o.bond_scored;
+        self.negative_hits += o.negative_hits;
+        self.negative_scored += o.negative_scored;
     }
 
-    /// Mean loss, accuracy and bond accuracy.
-    pub fn summary(&self) -> PretextScores {
-        let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
+    /// The accuracies, next to the mean `loss` they were measured with. Context prediction's
+    /// accuracy is balanced, `(acc_pos + acc_neg) / 2`, as pretrain-gnns reports it.
+    pub fn scores(&self, loss: f64) -> PretextScores {
+        let ratio = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+        let accuracy = match ratio(self.negative_hits, self.negative_scored) {
+            Some(negative) => ratio(self.hits, self.scored).map(|p| 0.5 * (p + negative)),
+            None => ratio(self.hits, self.scored),
+        };
         PretextScores {
-            loss: self.loss / self.steps.max(1.0),
-            accuracy: ratio(self.hits, self.scored),
+            loss,
+            accuracy,
             bond_accuracy: ratio(self.bond_hits, self.bond_scored),
         }
     }
@@ -240,6 +246,12 @@ pub struct StudentPretrainEpoch {
     pub seconds: f64,
 }
 
+impl super::held_out::TimedEpoch for StudentPretrainEpoch {
+    fn seconds(&self) -> Option<f64> {
+        Some(self.seconds)
+    }
+}
+
 /// The loop state saved in every checkpoint.
 pub type StudentPretrainState = PretrainHistory<StudentPretrainEpoch>;
 
@@ -269,25 +281,29 @@ fn index_tensor(values: Vec<i64>, device: &Device) -> Tensor<1, Int> {
 }
 
 /// How many rows of `logits` `[N, C]` have their largest logit at `targets` `[N]`.
-fn hits(logits: Tensor<2>, targets: Tensor<1, Int>) -> f64 {
+fn hits(logits: Tensor<2>, targets: Tensor<1, Int>) -> usize {
     let n = targets.dims()[0];
     if n == 0 {
-        return 0.0;
+        return 0;
     }
     let guess = logits.argmax(1).reshape([n]);
-    guess.equal(targets).int().sum().into_scalar::<i64>() as f64
+    guess.equal(targets).int().sum().into_scalar::<i64>() as usize
 }
 
+/// One step's loss `[1]`, its value, and its counts.
+type StepValues = (Tensor<1>, f64, PretextCounts);
+
 impl StudentObjective<'_> {
-    /// One step of the pre-training on `indices`: loss and counts (`None` when the batch has
-    /// too few molecules with a context for the negatives).
+    /// One step of the pre-training on `indices`: the loss to minimise, the loss value
+    /// reported, and the counts (`None` when the batch has too few molecules with a context
+    /// for the negatives).
     fn forward(
         &self,
         model: &GnnPretrainModel,
         indices: &[usize],
         rng: &mut Generator,
         device: &Device,
-    ) -> Result<Option<(Tensor<1>, PretextCounts)>> {
+    ) -> Result<Option<StepValues>> {
         let graphs = indices.iter().map(|&i| &self.data.graphs[i]);
         if let Some(masking) = &self.masking {
             let masked: Vec<MaskedGraph> = graphs.map(|g| masking.mask(g, rng)).collect();
@@ -317,22 +333,21 @@ impl StudentObjective<'_> {
             let atom_types = index_tensor(atom_types, device);
             let bond_types = index_tensor(bond_types, device);
             let mut counts = PretextCounts {
-                steps: 1.0,
                 hits: hits(logits.atoms.clone(), atom_types.clone()),
-                scored: atom_types.dims()[0] as f64,
+                scored: atom_types.dims()[0],
                 ..Default::default()
             };
             if let Some(bonds) = &logits.bonds {
                 counts.bond_hits = hits(bonds.clone(), bond_types.clone());
-                counts.bond_scored = bond_types.dims()[0] as f64;
+                counts.bond_scored = bond_types.dims()[0];
             }
             let (loss, _, _) = attribute_masking_loss(
                 logits.atoms,
                 atom_types,
                 logits.bonds.map(|b| (b, bond_types)),
             )?;
-            counts.loss = loss.clone().into_scalar::<f32>() as f64;
-            return Ok(Some((loss, counts)));
+            let value = loss.clone().into_scalar::<f32>() as f64;
+            return Ok(Some((loss, value, counts)));
         }
         let sampling = self.sampling.as_ref().expect("context prediction samples");
         let pairs: Vec<SubstructContext> = graphs.filter_map(|g| sampling.sample(g, rng)).collect();
@@ -374,45 +389,40 @@ impl StudentObjective<'_> {
             } else {
                 t.lower_elem(0.0)
             };
-            right.int().sum().into_scalar::<i64>() as f64
+            right.int().sum().into_scalar::<i64>() as usize
         };
-        let (g, k) = (pairs.len() as f64, self.config.negatives as f64);
-        // Balanced accuracy as pretrain-gnns reports it: the mean of the two rates.
-        let balanced =
-            0.5 * (count(loss.positive, true) / g + count(loss.negative, false) / (g * k));
         let counts = PretextCounts {
-            loss: loss.balanced.into_scalar::<f32>() as f64,
-            steps: 1.0,
-            hits: balanced,
-            scored: 1.0,
+            hits: count(loss.positive, true),
+            scored: pairs.len(),
+            negative_hits: count(loss.negative, false),
+            negative_scored: pairs.len() * self.config.negatives,
             ..Default::default()
         };
-        Ok(Some((loss.total, counts)))
-    }
-
-    /// Scores on the held-out molecules under draws fixed by the run's seed (the same every
-    /// epoch, and for the untrained model).
-    fn evaluate(&self, model: &GnnPretrainModel, device: &Device) -> Result<PretextCounts> {
-        evaluate_batches(self, model, &self.valid, device)
+        let value = loss.balanced.into_scalar::<f32>() as f64;
+        Ok(Some((loss.total, value, counts)))
     }
 }
 
-fn evaluate_batches(
+/// Scores of `model` on the molecules `indices`, under draws fixed by the run's seed (the
+/// same every epoch, and for the untrained model).
+fn evaluate(
     objective: &StudentObjective<'_>,
     model: &GnnPretrainModel,
     indices: &[usize],
     device: &Device,
-) -> Result<PretextCounts> {
+) -> Result<PretextScores> {
     let model = model.valid();
     let device = device.clone().without_autodiff();
     let mut rng = Generator::new(student_eval_seed(objective.config.optim.seed));
-    let mut total = PretextCounts::default();
+    let (mut counts, mut loss_sum, mut steps) = (PretextCounts::default(), 0.0, 0);
     for chunk in indices.chunks(objective.config.optim.batch_size.max(1)) {
-        if let Some((_, counts)) = objective.forward(&model, chunk, &mut rng, &device)? {
-            total.add(&counts);
+        if let Some((_, value, step)) = objective.forward(&model, chunk, &mut rng, &device)? {
+            counts.add(&step);
+            loss_sum += value;
+            steps += 1;
         }
     }
-    Ok(total)
+    Ok(counts.scores(loss_sum / steps.max(1) as f64))
 }
 
 /// The evaluation seed of a student pre-training: fixed per run.
@@ -433,10 +443,6 @@ impl PretrainObjective for StudentObjective<'_> {
         &self.config.optim
     }
 
-    fn init(&self, device: &Device) -> Result<GnnPretrainModel> {
-        Ok(self.config.model.init(device)?)
-    }
-
     fn accumulate(&self, sums: &mut PretextCounts, step: PretextCounts) {
         sums.add(&step);
     }
@@ -450,9 +456,9 @@ impl PretrainObjective for StudentObjective<'_> {
     ) -> Result<Option<StepOutput<PretextCounts>>> {
         Ok(self
             .forward(model, batch, rng, device)?
-            .map(|(loss, values)| StepOutput {
+            .map(|(loss, value, values)| StepOutput {
                 loss,
-                value: values.loss,
+                value,
                 values,
             }))
     }
@@ -463,10 +469,10 @@ impl PretrainObjective for StudentObjective<'_> {
         training: EpochTraining<PretextCounts>,
         device: &Device,
     ) -> Result<StudentPretrainEpoch> {
-        let valid = self.evaluate(model, device)?.summary();
+        let valid = evaluate(self, model, &self.valid, device)?;
         Ok(StudentPretrainEpoch {
             epoch: training.epoch,
-            train: training.sums.summary(),
+            train: training.sums.scores(training.mean_loss()),
             valid,
             molecules_per_s: training.items_per_s(),
             seconds: training.started.elapsed().as_secs_f64(),
@@ -507,7 +513,7 @@ pub fn evaluate_student_pretext(
     device: &Device,
 ) -> Result<PretextScores> {
     let objective = objective(config, featurizer, data, &[])?;
-    Ok(evaluate_batches(&objective, model, indices, device)?.summary())
+    evaluate(&objective, model, indices, device)
 }
 
 /// Pre-trains the student's encoder on the molecules `train` of `data` (featurised by

@@ -10,10 +10,9 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use molkd_graph::FeatureScheme;
-use molkd_graph::random::init_seeded;
-use molkd_models::Checkpointed;
 use serde::{Deserialize, Serialize};
 
+use super::held_out::{HeldOutRun, PretrainOutcome, write_report};
 use super::student::{
     PretextScores, StudentPretrainConfig, StudentPretrainEpoch, evaluate_student_pretext,
     pretrain_student,
@@ -21,7 +20,7 @@ use super::student::{
 use crate::data::{MoleculeSource, ReactionLoadOptions, SourceCount, load_reaction_molecules};
 use crate::error::{Result, TrainError};
 use crate::fmt::fmt_opt;
-use crate::run_dir::{ExistingRun, OutputDir, RunDir, RunIdentity, run_seconds, write_json};
+use crate::run_dir::{ExistingRun, OutputDir, RunIdentity};
 use crate::split::random_split_sizes;
 
 /// What `pretrain-student` writes into its output directory (and `--overwrite` removes).
@@ -63,22 +62,9 @@ pub struct StudentPretrainReport {
     pub too_small: usize,
     /// Distinct components that did not featurise.
     pub unfeaturisable: usize,
-    /// Molecules pre-trained on.
-    pub train: usize,
-    /// Validation molecules scored per epoch.
-    pub valid: usize,
-    /// Test molecules scored at the end.
-    pub test: usize,
-    /// The configuration, as JSON.
-    pub config: serde_json::Value,
-    /// Per-epoch history.
-    pub history: Vec<StudentPretrainEpoch>,
-    /// The trained model on the test molecules.
-    pub test_trained: PretextScores,
-    /// The same architecture untrained (same seed), on the same molecules and draws.
-    pub test_untrained: PretextScores,
-    /// Wall time of training the whole run (epochs summed across resumes), seconds.
-    pub train_seconds: f64,
+    /// Molecule counts, configuration, epochs and the held-out comparison.
+    #[serde(flatten)]
+    pub outcome: PretrainOutcome<StudentPretrainEpoch, PretextScores>,
 }
 
 /// Runs `job` on `device` (an autodiff device).
@@ -117,11 +103,11 @@ pub fn run_student_pretrain_job(
         train.truncate(n);
     }
     let test = split.test.clone();
+    let valid = split.valid.len().min(job.config.eval_size);
     eprintln!(
-        "pre-training ({}) on {} molecules, validating on {}, testing on {}",
+        "pre-training ({}) on {} molecules, validating on {valid}, testing on {}",
         job.config.pretext(),
         train.len(),
-        split.valid.len().min(job.config.eval_size),
         test.len()
     );
     let identity = RunIdentity::new()
@@ -131,51 +117,42 @@ pub fn run_student_pretrain_job(
         .with("test-size", job.test_size)
         .with("max-train", job.max_train)
         .with_fields("config", &job.config, job.config.optim.resumable_settings());
-    let run = RunDir::at(out.path().join("run"));
-    run.check_identity(&identity)?;
-    let untrained = init_seeded(device, job.config.optim.seed, || {
-        job.config.model.init(device)
-    })?;
-    let test_untrained =
-        evaluate_student_pretext(&untrained, &job.config, featurizer, data, &test, device)?;
-    drop(untrained);
-
-    run.claim(&identity)?;
-    let trained = pretrain_student(
-        &job.config,
-        featurizer,
-        data,
-        &train,
-        &split.valid,
+    let outcome = HeldOutRun {
+        out: &out,
+        model_dir: "model",
+        identity,
+        existing: job.existing,
+        config: &job.config,
+        seed: job.config.optim.seed,
+        sizes: [train.len(), valid, test.len()],
+    }
+    .run(
+        &job.config.model,
         device,
-        &run,
-        job.existing == ExistingRun::Resume,
+        |model| evaluate_student_pretext(model, &job.config, featurizer, data, &test, device),
+        |run, resume| {
+            let trained = pretrain_student(
+                &job.config,
+                featurizer,
+                data,
+                &train,
+                &split.valid,
+                device,
+                run,
+                resume,
+            )?;
+            Ok((trained.model, trained.history))
+        },
     )?;
-    let test_trained =
-        evaluate_student_pretext(&trained.model, &job.config, featurizer, data, &test, device)?;
-    trained
-        .model
-        .save(&job.config.model, &out.path().join("model"))?;
     let report = StudentPretrainReport {
         method: job.config.pretext().to_string(),
         sources: molecules.sources.clone(),
         molecules: data.len(),
         too_small: molecules.too_small,
         unfeaturisable: data.skipped.len(),
-        train: train.len(),
-        valid: split.valid.len().min(job.config.eval_size),
-        test: test.len(),
-        config: serde_json::to_value(&job.config).unwrap_or_default(),
-        train_seconds: run_seconds(trained.history.iter().map(|e| Some(e.seconds))).unwrap_or(0.0),
-        history: trained.history,
-        test_trained,
-        test_untrained,
+        outcome,
     };
-    write_json(&out.path().join("report.json"), &report)?;
-    molkd_models::checkpoint::write_atomic(
-        &out.path().join("report.md"),
-        report.markdown().as_bytes(),
-    )?;
+    write_report(&out, &report, &report.markdown())?;
     Ok(report)
 }
 
@@ -183,6 +160,7 @@ impl StudentPretrainReport {
     /// The report as Markdown: the molecule set, held-out scores trained against untrained,
     /// then per epoch.
     pub fn markdown(&self) -> String {
+        let o = &self.outcome;
         let mut md = String::new();
         let _ = writeln!(
             md,
@@ -193,10 +171,10 @@ impl StudentPretrainReport {
             self.molecules,
             self.too_small,
             self.unfeaturisable,
-            self.train,
-            self.valid,
-            self.test,
-            self.train_seconds
+            o.train,
+            o.valid,
+            o.test,
+            o.train_seconds
         );
         let _ = writeln!(
             md,
@@ -214,8 +192,8 @@ impl StudentPretrainReport {
             "\n## Held-out test molecules (same draws)\n\n| model | loss | accuracy | bond accuracy |\n|---|---|---|---|"
         );
         for (name, e) in [
-            ("untrained", &self.test_untrained),
-            ("pre-trained", &self.test_trained),
+            ("untrained", &o.test_untrained),
+            ("pre-trained", &o.test_trained),
         ] {
             let _ = writeln!(
                 md,
@@ -229,7 +207,7 @@ impl StudentPretrainReport {
             md,
             "\n## Per epoch\n\n| epoch | train loss | train accuracy | valid loss | valid accuracy | valid bond accuracy | mol/s |\n|---|---|---|---|---|---|---|"
         );
-        for e in &self.history {
+        for e in &o.history {
             let _ = writeln!(
                 md,
                 "| {} | {:.4} | {} | {:.4} | {} | {} | {:.0} |",
