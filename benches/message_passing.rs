@@ -84,13 +84,13 @@ fn message_passing(c: &mut Criterion) {
             );
             group.throughput(Throughput::Elements(g as u64));
             for (name, pool) in [
-                ("sum_pool_graphs", global_sum_pool as fn(_, _, _) -> _),
+                ("sum_pool_graphs", global_sum_pool as fn(_, _) -> _),
                 ("mean_pool_graphs", global_mean_pool),
                 ("max_pool_graphs", global_max_pool),
             ] {
                 group.bench_function(BenchmarkId::new(name, &id), |b| {
                     b.iter(|| {
-                        let out = pool(x.clone(), batch.batch.clone(), g);
+                        let out = pool(x.clone(), &batch.by_graph);
                         device.sync().expect("sync");
                         out
                     })

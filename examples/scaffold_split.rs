@@ -9,7 +9,7 @@ use std::time::Instant;
 
 molkd::use_mimalloc!();
 
-use molkd::graph::message_passing::{Aggregation, gather, global_mean_pool};
+use molkd::graph::message_passing::{Aggregation, gather_segments, global_mean_pool};
 use molkd::graph::{Collate, PretrainGnnFeaturizer};
 use molkd::train::data::data_dir;
 use molkd::train::{SplitFractions, SplitKind, dataset_spec};
@@ -39,9 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for chunk in split.train.chunks(32) {
         let batch = collate.collate(chunk.iter().map(|&i| &data.graphs[i]), &device)?;
         let x = batch.atom_features.clone().float(); // [N, 2]
-        let messages = gather(x, batch.edge_src.clone()); // [E, 2]
-        let h = Aggregation::Mean.aggregate(messages, batch.edge_dst.clone(), batch.num_nodes());
-        let pooled = global_mean_pool(h, batch.batch.clone(), batch.num_graphs()); // [G, 2]
+        let messages = gather_segments(x, &batch.by_src); // [E, 2]
+        let h = Aggregation::Mean.aggregate(messages, &batch.by_dst); // [N, 2]
+        let pooled = global_mean_pool(h, &batch.by_graph); // [G, 2]
         graphs += pooled.dims()[0];
         edges += batch.num_edges();
     }

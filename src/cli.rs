@@ -33,8 +33,9 @@ pub use crate::cli_student::PretrainStudentArgs;
 /// `--device`: the backend a command runs on.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct DeviceArgs {
-    /// Backend: cpu (flex, else ndarray), flex, ndarray, wgpu (the default GPU adapter) or
-    /// wgpu:N (the N-th discrete GPU); wgpu needs a build with `--features wgpu`.
+    /// Backend: cpu (flex, else ndarray), flex, ndarray, wgpu (the default GPU adapter),
+    /// wgpu:N (the N-th discrete GPU), vulkan (SPIR-V shaders) or cuda[:N]; the GPU backends
+    /// need a build with `--features wgpu`, `vulkan` or `cuda`.
     #[arg(long, default_value = "cpu")]
     pub device: DeviceChoice,
 }

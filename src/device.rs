@@ -15,6 +15,8 @@ use burn::tensor::Device;
 /// | `flex`, `ndarray` | that CPU backend |
 /// | `wgpu` | wgpu's default adapter (the high-power GPU when there is one; `CUBECL_WGPU_DEFAULT_DEVICE` overrides) |
 /// | `wgpu:N` | the N-th discrete GPU |
+/// | `vulkan` | wgpu's default adapter through Vulkan with SPIR-V shaders (`vulkan` feature) |
+/// | `cuda`, `cuda:N` | the (N-th) NVIDIA GPU through CUDA (`cuda` feature) |
 ///
 /// A backend that is not compiled in (`wgpu` needs the `wgpu` cargo feature) is an error from
 /// [`DeviceChoice::device`], not from parsing, so `--help` and parsing behave the same in every
@@ -43,6 +45,10 @@ pub enum DeviceChoice {
     Wgpu,
     /// wgpu on the discrete GPU with this index.
     DiscreteGpu(usize),
+    /// wgpu's default adapter through Vulkan, SPIR-V shaders.
+    Vulkan,
+    /// The NVIDIA GPU with this index, through CUDA.
+    Cuda(usize),
 }
 
 /// A backend that this build of molkd does not include.
@@ -64,6 +70,8 @@ impl DeviceChoice {
             DeviceChoice::Ndarray => ndarray_device(),
             DeviceChoice::Wgpu => wgpu_device(burn::tensor::DeviceKind::DefaultDevice),
             DeviceChoice::DiscreteGpu(i) => wgpu_device(burn::tensor::DeviceKind::DiscreteGpu(i)),
+            DeviceChoice::Vulkan => vulkan_device(),
+            DeviceChoice::Cuda(i) => cuda_device(i),
         }
     }
 }
@@ -111,6 +119,27 @@ fn wgpu_device(kind: burn::tensor::DeviceKind) -> Result<Device, DeviceNotBuilt>
     })
 }
 
+fn vulkan_device() -> Result<Device, DeviceNotBuilt> {
+    #[cfg(feature = "vulkan")]
+    return Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice));
+    #[cfg(not(feature = "vulkan"))]
+    Err(DeviceNotBuilt {
+        name: "vulkan",
+        feature: "vulkan",
+    })
+}
+
+#[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
+fn cuda_device(index: usize) -> Result<Device, DeviceNotBuilt> {
+    #[cfg(feature = "cuda")]
+    return Ok(Device::cuda(index));
+    #[cfg(not(feature = "cuda"))]
+    Err(DeviceNotBuilt {
+        name: "cuda",
+        feature: "cuda",
+    })
+}
+
 impl FromStr for DeviceChoice {
     type Err = String;
 
@@ -120,14 +149,27 @@ impl FromStr for DeviceChoice {
             "flex" => Ok(DeviceChoice::Flex),
             "ndarray" => Ok(DeviceChoice::Ndarray),
             "wgpu" | "gpu" => Ok(DeviceChoice::Wgpu),
-            other => match other.strip_prefix("wgpu:") {
-                Some(index) => index.parse().map(DeviceChoice::DiscreteGpu).map_err(|_| {
-                    format!("device `{other}`: the GPU index must be a number, as in `wgpu:0`")
-                }),
-                None => Err(format!(
-                    "unknown device `{other}`: expected cpu, flex, ndarray, wgpu or wgpu:N"
-                )),
-            },
+            "vulkan" => Ok(DeviceChoice::Vulkan),
+            "cuda" => Ok(DeviceChoice::Cuda(0)),
+            other => {
+                let index = |i: &str, example: &str| {
+                    i.parse::<usize>().map_err(|_| {
+                        format!(
+                            "device `{other}`: the GPU index must be a number, as in `{example}`"
+                        )
+                    })
+                };
+                if let Some(i) = other.strip_prefix("wgpu:") {
+                    index(i, "wgpu:0").map(DeviceChoice::DiscreteGpu)
+                } else if let Some(i) = other.strip_prefix("cuda:") {
+                    index(i, "cuda:0").map(DeviceChoice::Cuda)
+                } else {
+                    Err(format!(
+                        "unknown device `{other}`: expected cpu, flex, ndarray, wgpu, wgpu:N, \
+                         vulkan, cuda or cuda:N"
+                    ))
+                }
+            }
         }
     }
 }
@@ -140,6 +182,8 @@ impl fmt::Display for DeviceChoice {
             DeviceChoice::Ndarray => f.write_str("ndarray"),
             DeviceChoice::Wgpu => f.write_str("wgpu"),
             DeviceChoice::DiscreteGpu(i) => write!(f, "wgpu:{i}"),
+            DeviceChoice::Vulkan => f.write_str("vulkan"),
+            DeviceChoice::Cuda(i) => write!(f, "cuda:{i}"),
         }
     }
 }
@@ -156,6 +200,8 @@ mod tests {
             DeviceChoice::Ndarray,
             DeviceChoice::Wgpu,
             DeviceChoice::DiscreteGpu(2),
+            DeviceChoice::Vulkan,
+            DeviceChoice::Cuda(1),
         ] {
             assert_eq!(choice.to_string().parse::<DeviceChoice>(), Ok(choice));
         }
@@ -164,11 +210,9 @@ mod tests {
 
     #[test]
     fn bad_names_say_what_is_expected() {
-        let err = "cuda".parse::<DeviceChoice>().unwrap_err();
-        assert!(
-            err.contains("expected cpu, flex, ndarray, wgpu or wgpu:N"),
-            "{err}"
-        );
+        let err = "tpu".parse::<DeviceChoice>().unwrap_err();
+        assert!(err.contains("expected cpu, flex, ndarray, wgpu"), "{err}");
+        assert_eq!("cuda".parse::<DeviceChoice>(), Ok(DeviceChoice::Cuda(0)));
         let err = "wgpu:x".parse::<DeviceChoice>().unwrap_err();
         assert!(err.contains("GPU index"), "{err}");
     }
@@ -178,5 +222,12 @@ mod tests {
     fn a_backend_not_built_names_its_feature() {
         let err = DeviceChoice::Wgpu.device().unwrap_err();
         assert!(err.to_string().contains("--features wgpu"), "{err}");
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    #[test]
+    fn cuda_not_built_names_its_feature() {
+        let err = DeviceChoice::Cuda(0).device().unwrap_err();
+        assert!(err.to_string().contains("--features cuda"), "{err}");
     }
 }

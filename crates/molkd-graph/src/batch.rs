@@ -4,6 +4,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::error::{GraphError, Result};
 use crate::featurize::Featurizer;
+use crate::message_passing::Segments;
 use crate::mol_graph::MolGraph;
 
 /// A batch of molecules as one graph, PyG-style.
@@ -25,6 +26,12 @@ pub struct GraphBatch {
     pub edge_features: Tensor<2, Int>,
     /// Graph id per node `[N]`.
     pub batch: Tensor<1, Int>,
+    /// Edges grouped by source atom (the gradient of gathering source features).
+    pub by_src: Segments,
+    /// Edges grouped by destination atom (aggregation; edges already come in this order).
+    pub by_dst: Segments,
+    /// Atoms grouped by molecule (readouts; atoms already come in this order).
+    pub by_graph: Segments,
     /// Atoms per graph.
     pub node_counts: Vec<usize>,
     /// First node id of each graph, plus the total: `[G + 1]`.
@@ -242,6 +249,10 @@ impl HostBatch {
             TensorData::new(self.edge_index[e..].to_vec(), [e]),
             device,
         );
+        let host = |v: &[i64]| v.iter().map(|&i| i as usize).collect::<Vec<usize>>();
+        let by_src = Segments::new(&host(&self.edge_index[..e]), n, device);
+        let by_dst = Segments::new(&host(&self.edge_index[e..]), n, device);
+        let by_graph = Segments::new(&host(&self.batch), self.node_counts.len(), device);
         GraphBatch {
             atom_features: int2(self.atom_features, [n, atom_width]),
             edge_index: int2(self.edge_index, [2, e]),
@@ -249,6 +260,9 @@ impl HostBatch {
             edge_dst,
             edge_features: int2(self.edge_features, [e, bond_width]),
             batch: Tensor::<1, Int>::from_data(TensorData::new(self.batch, [n]), device),
+            by_src,
+            by_dst,
+            by_graph,
             node_counts: self.node_counts,
             node_offsets: self.node_offsets,
             dst_offsets: self.dst_offsets,

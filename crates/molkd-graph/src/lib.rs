@@ -14,7 +14,7 @@
 //! let graphs: Vec<_> = ["CCO", "c1ccncc1"].iter().map(|s| OgbFeaturizer.featurize(s).unwrap()).collect();
 //! let batch = Collate::new(&OgbFeaturizer).collate(&graphs, &Device::default()).unwrap();
 //! let x = batch.atom_features.clone().float();                       // [N, 9]
-//! let pooled = global_sum_pool(x, batch.batch.clone(), batch.num_graphs()); // [2, 9]
+//! let pooled = global_sum_pool(x, &batch.by_graph); // [2, 9]
 //! assert_eq!(pooled.dims(), [2, 9]);
 //! ```
 

@@ -14,9 +14,9 @@ use crate::mol_graph::MolGraph;
 #[derive(Debug, Clone)]
 pub enum MoleculeBatch {
     /// Sparse, for message passing.
-    Graph(GraphBatch),
+    Graph(Box<GraphBatch>),
     /// Padded atoms and atom pairs, for relation Transformers.
-    Dense(DenseBatch),
+    Dense(Box<DenseBatch>),
 }
 
 /// A borrowed [`MoleculeBatch`]: what models' `forward` take, so either batch type can be
@@ -95,8 +95,8 @@ impl MoleculeCollate {
         I: IntoIterator<Item = &'a MolGraph>,
     {
         Ok(match self {
-            MoleculeCollate::Graph(c) => MoleculeBatch::Graph(c.collate(graphs, device)?),
-            MoleculeCollate::Dense(c) => MoleculeBatch::Dense(c.collate(graphs, device)?),
+            MoleculeCollate::Graph(c) => MoleculeBatch::Graph(Box::new(c.collate(graphs, device)?)),
+            MoleculeCollate::Dense(c) => MoleculeBatch::Dense(Box::new(c.collate(graphs, device)?)),
         })
     }
 

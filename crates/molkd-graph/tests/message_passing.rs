@@ -1,15 +1,24 @@
 //! Message-passing primitives against naive loops, with gradients checked by finite
-//! differences, on both CPU backends.
+//! differences, on both CPU backends and, with the `wgpu` feature, on wgpu (the segment-sum
+//! kernel); segment sums are bit-identical run to run.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use molkd_graph::message_passing::{
-    Aggregation, gather, global_max_pool, global_mean_pool, global_sum_pool, scatter_max,
-    scatter_mean, scatter_sum, segment_softmax,
+    Aggregation, Segments, gather, gather_segments, global_max_pool, global_mean_pool,
+    global_sum_pool, scatter_max, scatter_mean, scatter_sum, segment_mean, segment_softmax,
+    segment_sum,
 };
 
-#[allow(deprecated)]
+// One entry per backend compiled in: the push is feature-gated.
+#[allow(deprecated, unused_mut)]
 fn devices() -> Vec<(&'static str, Device)> {
-    vec![("flex", Device::flex()), ("ndarray", Device::ndarray())]
+    let mut v = vec![("flex", Device::flex()), ("ndarray", Device::ndarray())];
+    #[cfg(feature = "wgpu")]
+    v.push((
+        "wgpu",
+        Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+    ));
+    v
 }
 
 /// A small graph: 5 nodes, node 3 receives nothing, node 1 receives three messages.
@@ -30,6 +39,12 @@ fn tensor2(v: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
 
 fn index(v: &[i64], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device)
+}
+
+/// The grouping of rows whose segments are `v` (of `n`).
+fn segments(v: &[i64], n: usize, device: &Device) -> Segments {
+    let v: Vec<usize> = v.iter().map(|&s| s as usize).collect();
+    Segments::new(&v, n, device)
 }
 
 fn to_vec(t: Tensor<2>) -> Vec<f32> {
@@ -71,7 +86,8 @@ fn aggregations_match_naive_loops() {
             (Aggregation::Mean, "mean"),
             (Aggregation::Max, "max"),
         ] {
-            let out = agg.aggregate(tensor2(&v, DST.len(), D, &device), index(&DST, &device), N);
+            let by_dst = segments(&DST, N, &device);
+            let out = agg.aggregate(tensor2(&v, DST.len(), D, &device), &by_dst);
             assert_close(
                 &to_vec(out),
                 &naive(&v, label),
@@ -79,6 +95,50 @@ fn aggregations_match_naive_loops() {
                 &format!("{name} {label}"),
             );
         }
+    }
+}
+
+#[test]
+fn segment_sums_match_scatter_and_repeat_bit_for_bit() {
+    let v = values();
+    for (name, device) in devices() {
+        let x = || tensor2(&v, DST.len(), D, &device);
+        let by_dst = segments(&DST, N, &device);
+        let sum = to_vec(segment_sum(x(), &by_dst));
+        assert_close(
+            &sum,
+            &naive(&v, "sum"),
+            1e-5,
+            &format!("{name} segment sum"),
+        );
+        assert_eq!(sum, to_vec(segment_sum(x(), &by_dst)), "{name}: run to run");
+        let mean = to_vec(segment_mean(x(), &by_dst));
+        assert_close(
+            &mean,
+            &naive(&v, "mean"),
+            1e-5,
+            &format!("{name} segment mean"),
+        );
+        // A larger, wider case: 2,000 rows into 300 segments (some empty), 64 features.
+        let rows: Vec<i64> = (0..2000).map(|r| (r * 7919 % 283) as i64).collect();
+        let wide: Vec<f32> = (0..2000 * 64)
+            .map(|k| ((k * 31 % 97) as f32 - 48.0) * 0.1)
+            .collect();
+        let big = segments(&rows, 300, &device);
+        let t = || Tensor::<2>::from_data(TensorData::new(wide.clone(), [2000, 64]), &device);
+        let out = to_vec(segment_sum(t(), &big));
+        let reference = to_vec(scatter_sum(t(), big.index.clone(), 300));
+        assert_close(&out, &reference, 1e-3, &format!("{name} 2,000 rows"));
+        assert_eq!(out, to_vec(segment_sum(t(), &big)), "{name}: run to run");
+        let gathered = to_vec(gather_segments(
+            tensor2(&wide[..300 * 64], 300, 64, &device),
+            &big,
+        ));
+        let reference = to_vec(gather(
+            tensor2(&wide[..300 * 64], 300, 64, &device),
+            big.index.clone(),
+        ));
+        assert_eq!(gathered, reference, "{name} gather");
     }
 }
 
@@ -97,8 +157,7 @@ fn segment_softmax_matches_naive_and_sums_to_one() {
     for (name, device) in devices() {
         let out = to_vec(segment_softmax(
             tensor2(&v, DST.len(), D, &device),
-            index(&DST, &device),
-            N,
+            &segments(&DST, N, &device),
         ));
         for c in 0..D {
             for e in 0..DST.len() {
@@ -121,10 +180,10 @@ fn pooling_matches_naive_loops() {
     let x: Vec<f32> = (0..14).map(|k| (k as f32 * 1.7).sin()).collect();
     for (name, device) in devices() {
         let t = || tensor2(&x, 7, 2, &device);
-        let b = || index(&batch, &device);
-        let sum = to_vec(global_sum_pool(t(), b(), 3));
-        let mean = to_vec(global_mean_pool(t(), b(), 3));
-        let max = to_vec(global_max_pool(t(), b(), 3));
+        let graphs = segments(&batch, 3, &device);
+        let sum = to_vec(global_sum_pool(t(), &graphs));
+        let mean = to_vec(global_mean_pool(t(), &graphs));
+        let max = to_vec(global_max_pool(t(), &graphs));
         for g in 0..3 {
             let nodes: Vec<usize> = (0..7).filter(|&i| batch[i] == g as i64).collect();
             for c in 0..2 {
@@ -186,7 +245,22 @@ fn scatter_gradients_match_finite_differences() {
     check_gradient(&|x, d| scatter_sum(x, index(&DST, d), N), e, &v);
     check_gradient(&|x, d| scatter_mean(x, index(&DST, d), N), e, &v);
     check_gradient(&|x, d| scatter_max(x, index(&DST, d), N), e, &v);
-    check_gradient(&|x, d| segment_softmax(x, index(&DST, d), N), e, &v);
+    check_gradient(&|x, d| segment_softmax(x, &segments(&DST, N, d)), e, &v);
+    check_gradient(&|x, d| segment_sum(x, &segments(&DST, N, d)), e, &v);
+    check_gradient(&|x, d| segment_mean(x, &segments(&DST, N, d)), e, &v);
+    // Gather then sum: the gather's gradient sums over repeated sources (a segment sum in
+    // source order).
+    let src = [0i64, 2, 2, 4, 1, 0, 3];
+    check_gradient(
+        &|x, d| {
+            segment_sum(
+                gather_segments(x, &segments(&src, N, d)),
+                &segments(&DST, N, d),
+            )
+        },
+        N,
+        &v[..N * D],
+    );
     // Gather then scatter: the gather's gradient sums over repeated sources.
     check_gradient(
         &|x, d| {
@@ -207,7 +281,7 @@ fn pooling_gradients_match_finite_differences() {
     let x: Vec<f32> = (0..5 * D)
         .map(|k| ((k * 13 % 7) as f32 - 3.0) * 0.5 + k as f32 * 0.01)
         .collect();
-    check_gradient(&|x, d| global_sum_pool(x, index(&batch, d), 2), 5, &x);
-    check_gradient(&|x, d| global_mean_pool(x, index(&batch, d), 2), 5, &x);
-    check_gradient(&|x, d| global_max_pool(x, index(&batch, d), 2), 5, &x);
+    check_gradient(&|x, d| global_sum_pool(x, &segments(&batch, 2, d)), 5, &x);
+    check_gradient(&|x, d| global_mean_pool(x, &segments(&batch, 2, d)), 5, &x);
+    check_gradient(&|x, d| global_max_pool(x, &segments(&batch, 2, d)), 5, &x);
 }

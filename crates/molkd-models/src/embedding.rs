@@ -5,6 +5,8 @@ use burn::module::{Module, Param};
 use burn::nn::Initializer;
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
 
+use molkd_graph::message_passing::{Segments, segment_sum, uses_segment_kernels};
+
 use crate::error::{ModelError, Result};
 
 /// Configuration of [`CategoricalEmbedding`].
@@ -126,33 +128,50 @@ impl CategoricalEmbedding {
             .reshape([rows, d])
     }
 
-    /// `out[v] = Σ_{e : index[e] = v} w_e · forward(features)[e]` (`w_e = 1` without `weight`):
-    /// the per-edge embeddings summed into their destination nodes, as a message-passing layer
+    /// `out[v] = Σ_{e into v} w_e · forward(features)[e]` (`w_e = 1` without `weight`): the
+    /// per-edge embeddings summed into their destination nodes, as a message-passing layer
     /// does with `e_uv`, without building the `[E, d]` per-edge rows.
     ///
     /// Embeddings are linear in a one-hot encoding, so the sum is a `[N, Σ vocab]` matrix of
     /// (weighted) category counts per node times the table: a small matmul instead of an
     /// `[E, d]` gather, add and scatter forward and backward (for the GIN student that was a
-    /// third of the edge traffic).
+    /// third of the edge traffic). On host devices the counts are scattered into a flat
+    /// vector; on GPUs, where burn's scatter into a 1-D tensor runs on one thread, they are
+    /// one-hot rows summed per node by [`segment_sum`].
     ///
     /// `weight` is a constant (e.g. GCN's degree normalisation): no gradient flows into it.
     ///
-    /// Shapes: `features` `[E, F]` (Int), `index` `[E]`, `weight` `[E, 1]` → `[num_nodes, d]`.
-    pub fn scatter_sum(
+    /// Shapes: `features` `[E, F]` (Int), `by_dst` the edges grouped by destination (`N`
+    /// nodes), `weight` `[E, 1]` → `[N, d]`.
+    pub fn segment_sum(
         &self,
         features: Tensor<2, Int>,
-        index: Tensor<1, Int>,
-        num_nodes: usize,
+        by_dst: &Segments,
         weight: Option<Tensor<2>>,
     ) -> Tensor<2> {
         let [edges, columns] = features.dims();
+        let num_nodes = by_dst.len();
         let device = features.device();
         let table = self.weight.val();
         let [vocab, _] = table.dims();
+        let category = features + self.offsets(&device); // [E, F]
+        let weight = weight.map(|w| w.detach());
+        if uses_segment_kernels(&device) {
+            let one_hot = Tensor::<2>::eye(vocab, &device)
+                .select(0, category.reshape([edges * columns]))
+                .reshape([edges, columns, vocab])
+                .sum_dim(1)
+                .reshape([edges, vocab]); // [E, V]
+            let one_hot = match weight {
+                Some(w) => one_hot * w,
+                None => one_hot,
+            };
+            return segment_sum(one_hot, by_dst).matmul(table); // [N, d]
+        }
         // Flat position (node, category) of every (edge, column) pair.
-        let cell = index.reshape([edges, 1]) * (vocab as i64) + features + self.offsets(&device); // [E, F]
+        let cell = by_dst.index.clone().reshape([edges, 1]) * (vocab as i64) + category; // [E, F]
         let values = match weight {
-            Some(w) => w.detach().expand([edges, columns]), // [E, F]
+            Some(w) => w.expand([edges, columns]), // [E, F]
             None => Tensor::ones([edges, columns], &device),
         };
         let counts = Tensor::<1>::zeros([num_nodes * vocab], &device).select_assign(

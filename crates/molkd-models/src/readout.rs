@@ -68,20 +68,19 @@ impl Readout {
 
     /// Shapes: `x` `[N, d]` → `[G, d]`, G = `batch.num_graphs()`.
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
-        let g = batch.num_graphs();
-        let graph_of_node = batch.batch.clone();
+        let graphs = &batch.by_graph;
         match self.kind {
-            ReadoutKind::Sum => global_sum_pool(x, graph_of_node, g),
-            ReadoutKind::Mean => global_mean_pool(x, graph_of_node, g),
-            ReadoutKind::Max => global_max_pool(x, graph_of_node, g),
+            ReadoutKind::Sum => global_sum_pool(x, graphs),
+            ReadoutKind::Mean => global_mean_pool(x, graphs),
+            ReadoutKind::Max => global_max_pool(x, graphs),
             ReadoutKind::Attention => {
                 let gate = self
                     .gate
                     .as_ref()
                     .expect("ReadoutConfig::init gives the attention readout its gate");
                 let scores = gate.forward(x.clone()); // [N, 1]
-                let weights = segment_softmax(scores, graph_of_node.clone(), g); // [N, 1]
-                global_sum_pool(x * weights, graph_of_node, g)
+                let weights = segment_softmax(scores, graphs); // [N, 1]
+                global_sum_pool(x * weights, graphs)
             }
         }
     }

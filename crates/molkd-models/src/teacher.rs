@@ -169,7 +169,7 @@ impl TeacherModel {
     /// Molecule embeddings. Shapes: batch of `G` molecules → `[G, d]`.
     pub fn embed(&self, batch: &GraphBatch) -> Tensor<2> {
         let h = self.encoder.forward(batch); // [N, d]
-        let pooled = global_sum_pool(h, batch.batch.clone(), batch.num_graphs()); // [G, d]
+        let pooled = global_sum_pool(h, &batch.by_graph); // [G, d]
         pooled.clone() * self.scale_for(&pooled).unsqueeze_dim::<2>(0)
     }
 

@@ -1,4 +1,4 @@
-//! `CategoricalEmbedding::scatter_sum` equals embedding every edge and scattering, values and
+//! `CategoricalEmbedding::segment_sum` equals embedding every edge and scattering, values and
 //! gradients; `Dropout` masks are seeded, unbiased and off at inference; concurrent runs draw
 //! what they would alone.
 
@@ -6,7 +6,7 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData, Tolerance};
-use molkd_graph::message_passing::scatter_sum;
+use molkd_graph::message_passing::{Segments, scatter_sum};
 use molkd_graph::random::{Generator, init_seeded};
 use molkd_models::{CategoricalEmbeddingConfig, DropoutConfig};
 
@@ -39,7 +39,8 @@ fn scatter_sum_of_embeddings_matches_per_edge_embeddings() {
                 None => per_edge,
             };
             let expected = scatter_sum(per_edge, dst.clone(), 4);
-            let got = embedding.scatter_sum(features.clone(), dst.clone(), 4, w.clone());
+            let by_dst = Segments::new(&[0, 0, 1, 2, 2, 2, 1], 4, &device);
+            let got = embedding.segment_sum(features.clone(), &by_dst, w.clone());
             got.to_data()
                 .assert_approx_eq::<f32>(&expected.to_data(), Tolerance::absolute(1e-5));
             // Same gradient into the table.

@@ -1,15 +1,16 @@
 //! Edge normalisation of GCN-style propagation.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Tensor;
 
-use super::scatter::index_counts;
+use super::segment::Segments;
 
 /// `1 / sqrt(deg(src) · deg(dst))` per edge, degrees counted as incoming edges (self-loops
 /// included when the batch has them): the symmetric normalisation `D^-1/2 A D^-1/2` of GCN.
+/// Degrees come from the batch's grouping of edges by destination, counted on the host.
 ///
-/// Shapes: `src`, `dst` `[E]` → `[E, 1]`.
-pub fn symmetric_norm(src: Tensor<1, Int>, dst: Tensor<1, Int>, num_nodes: usize) -> Tensor<2> {
-    let device = dst.device();
-    let degree = index_counts(dst.clone(), num_nodes, &device).clamp_min(1.0); // [N, 1]
-    (degree.clone().select(0, src) * degree.select(0, dst)).powf_scalar(-0.5)
+/// Shapes: `by_src`, `by_dst` the edges (`E`) grouped by source and destination → `[E, 1]`.
+pub fn symmetric_norm(by_src: &Segments, by_dst: &Segments) -> Tensor<2> {
+    let degree = by_dst.counts.clone().clamp_min(1.0); // [N, 1]
+    (degree.clone().select(0, by_src.index.clone()) * degree.select(0, by_dst.index.clone()))
+        .powf_scalar(-0.5)
 }

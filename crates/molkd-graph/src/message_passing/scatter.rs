@@ -3,6 +3,8 @@
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::segment::{Segments, segment_mean, segment_sum};
+
 /// Rows of `x` picked by `index`: `out[e] = x[index[e]]`, e.g. source-node features per edge.
 ///
 /// Shapes: `x` `[N, D]`, `index` `[E]` → `[E, D]`.
@@ -62,27 +64,23 @@ pub fn scatter_max(values: Tensor<2>, index: Tensor<1, Int>, num_nodes: usize) -
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Aggregation {
-    /// Sum ([`scatter_sum`]).
+    /// Sum ([`segment_sum`]).
     #[default]
     Sum,
-    /// Mean ([`scatter_mean`]).
+    /// Mean ([`segment_mean`]).
     Mean,
     /// Element-wise max ([`scatter_max`]).
     Max,
 }
 
 impl Aggregation {
-    /// Aggregates `messages` `[E, D]` into `[num_nodes, D]` by destination `index` `[E]`.
-    pub fn aggregate(
-        self,
-        messages: Tensor<2>,
-        index: Tensor<1, Int>,
-        num_nodes: usize,
-    ) -> Tensor<2> {
+    /// Aggregates `messages` `[E, D]` into `[N, D]` by the edges' grouping by destination
+    /// (`GraphBatch::by_dst`).
+    pub fn aggregate(self, messages: Tensor<2>, by_dst: &Segments) -> Tensor<2> {
         match self {
-            Aggregation::Sum => scatter_sum(messages, index, num_nodes),
-            Aggregation::Mean => scatter_mean(messages, index, num_nodes),
-            Aggregation::Max => scatter_max(messages, index, num_nodes),
+            Aggregation::Sum => segment_sum(messages, by_dst),
+            Aggregation::Mean => segment_mean(messages, by_dst),
+            Aggregation::Max => scatter_max(messages, by_dst.index.clone(), by_dst.len()),
         }
     }
 }

@@ -7,7 +7,7 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
-use molkd_graph::message_passing::{gather, scatter_sum, segment_softmax};
+use molkd_graph::message_passing::{gather_segments, segment_softmax, segment_sum};
 
 use super::edge_embedding;
 use crate::embedding::CategoricalEmbedding;
@@ -112,21 +112,21 @@ impl GatConv {
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
         let [n, d] = x.dims();
         let (heads, d_head) = (self.heads, d / self.heads);
-        let (src, dst) = (batch.edge_src.clone(), batch.edge_dst.clone());
+        let (src, dst) = (&batch.by_src, &batch.by_dst);
         let h = self.linear.forward(x); // [N, d]
         let h3 = h.clone().reshape([n, heads, d_head]);
         let node_src = Self::score(h3.clone(), self.att_src.val()); // [N, H]
         let node_dst = Self::score(h3, self.att_dst.val()); // [N, H]
-        let mut scores = gather(node_src, src.clone()) + gather(node_dst, dst.clone()); // [E, H]
-        let mut messages = gather(h, src); // [E, d]
+        let mut scores = gather_segments(node_src, src) + gather_segments(node_dst, dst); // [E, H]
+        let mut messages = gather_segments(h, src); // [E, d]
         let e = messages.dims()[0];
         if let (Some(embedding), Some(att)) = (&self.edge_embedding, &self.att_edge) {
             let edges = embedding.forward(batch.edge_features.clone()); // [E, d]
             scores = scores + Self::score(edges.clone().reshape([e, heads, d_head]), att.val());
             messages = messages + edges;
         }
-        let alpha = segment_softmax(leaky_relu(scores, self.negative_slope), dst.clone(), n); // [E, H]
+        let alpha = segment_softmax(leaky_relu(scores, self.negative_slope), dst); // [E, H]
         let weighted = messages.reshape([e, heads, d_head]) * alpha.unsqueeze_dim::<3>(2); // [E, H, C]
-        scatter_sum(weighted.reshape([e, d]), dst, n) + self.bias.val().unsqueeze_dim::<2>(0)
+        segment_sum(weighted.reshape([e, d]), dst) + self.bias.val().unsqueeze_dim::<2>(0)
     }
 }

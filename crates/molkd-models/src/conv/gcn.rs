@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
-use molkd_graph::message_passing::{gather, scatter_sum, symmetric_norm};
+use molkd_graph::message_passing::{gather_segments, segment_sum, symmetric_norm};
 
 use super::edge_embedding;
 use crate::embedding::CategoricalEmbedding;
@@ -54,19 +54,13 @@ impl GcnConv {
 
     /// Shapes: `x` `[N, d]` → `[N, d]`.
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
-        let [n, _] = x.dims();
-        let messages = gather(self.linear.forward(x), batch.edge_src.clone()); // [E, d]
-        let norm = symmetric_norm(batch.edge_src.clone(), batch.edge_dst.clone(), n); // [E, 1]
-        let out = scatter_sum(messages * norm.clone(), batch.edge_dst.clone(), n); // [N, d]
+        let messages = gather_segments(self.linear.forward(x), &batch.by_src); // [E, d]
+        let norm = symmetric_norm(&batch.by_src, &batch.by_dst); // [E, 1]
+        let out = segment_sum(messages * norm.clone(), &batch.by_dst); // [N, d]
         match &self.edge_embedding {
             // Σ norm·(W h_u + e_uv): the bond part as weighted category counts × table.
             Some(embedding) => {
-                out + embedding.scatter_sum(
-                    batch.edge_features.clone(),
-                    batch.edge_dst.clone(),
-                    n,
-                    Some(norm),
-                )
+                out + embedding.segment_sum(batch.edge_features.clone(), &batch.by_dst, Some(norm))
             }
             None => out,
         }

@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use molkd_graph::GraphBatch;
-use molkd_graph::message_passing::{gather, scatter_sum};
+use molkd_graph::message_passing::{gather_segments, segment_sum};
 
 use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 use crate::error::Result;
@@ -64,16 +64,12 @@ impl GinConv {
 
     /// Shapes: `x` `[N, d]` → `[N, d]`.
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
-        let [n, _] = x.dims();
-        let messages = gather(x, batch.edge_src.clone()); // [E, d]
+        let messages = gather_segments(x, &batch.by_src); // [E, d]
         // Σ (h_u + e_uv) = Σ h_u + Σ e_uv; the bond part as category counts × table.
-        let aggregated = scatter_sum(messages, batch.edge_dst.clone(), n)
-            + self.edge_embedding.scatter_sum(
-                batch.edge_features.clone(),
-                batch.edge_dst.clone(),
-                n,
-                None,
-            ); // [N, d]
+        let aggregated = segment_sum(messages, &batch.by_dst)
+            + self
+                .edge_embedding
+                .segment_sum(batch.edge_features.clone(), &batch.by_dst, None); // [N, d]
         self.mlp_out.forward(relu(self.mlp_in.forward(aggregated)))
     }
 }

@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
-use molkd_graph::message_passing::{gather, scatter_max, scatter_mean};
+use molkd_graph::message_passing::{gather_segments, scatter_max, segment_mean};
 use serde::{Deserialize, Serialize};
 
 use super::edge_embedding;
@@ -80,14 +80,14 @@ impl SageConv {
 
     /// Shapes: `x` `[N, d]` → `[N, d]`.
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
-        let [n, _] = x.dims();
-        let mut messages = gather(x.clone(), batch.edge_src.clone()); // [E, d]
+        let n = batch.num_nodes();
+        let mut messages = gather_segments(x.clone(), &batch.by_src); // [E, d]
         if let Some(embedding) = &self.edge_embedding {
             messages = messages + embedding.forward(batch.edge_features.clone());
         }
         let aggregated = match &self.pool {
             Some(pool) => scatter_max(relu(pool.forward(messages)), batch.edge_dst.clone(), n),
-            None => scatter_mean(messages, batch.edge_dst.clone(), n),
+            None => segment_mean(messages, &batch.by_dst),
         };
         self.lin_self.forward(x) + self.lin_neigh.forward(aggregated)
     }

@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use molkd_graph::GraphBatch;
-use molkd_graph::message_passing::{gather, scatter_sum, symmetric_norm};
+use molkd_graph::message_passing::{gather_segments, segment_sum, symmetric_norm};
 
 use crate::error::Result;
 
@@ -53,12 +53,11 @@ impl TagConv {
 
     /// Shapes: `x` `[N, d]` → `[N, d]`.
     pub fn forward(&self, x: Tensor<2>, batch: &GraphBatch) -> Tensor<2> {
-        let [n, _] = x.dims();
-        let norm = symmetric_norm(batch.edge_src.clone(), batch.edge_dst.clone(), n); // [E, 1]
+        let norm = symmetric_norm(&batch.by_src, &batch.by_dst); // [E, 1]
         let mut hops = vec![x];
         for k in 0..self.hops {
-            let propagated = gather(hops[k].clone(), batch.edge_src.clone()) * norm.clone();
-            hops.push(scatter_sum(propagated, batch.edge_dst.clone(), n));
+            let propagated = gather_segments(hops[k].clone(), &batch.by_src) * norm.clone();
+            hops.push(segment_sum(propagated, &batch.by_dst));
         }
         self.linear.forward(Tensor::cat(hops, 1))
     }
