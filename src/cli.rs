@@ -34,7 +34,7 @@ pub use crate::cli_student::PretrainStudentArgs;
 #[derive(Debug, Clone, Copy, Args)]
 pub struct DeviceArgs {
     /// Backend: cpu (flex, else ndarray), flex, ndarray, wgpu (the default GPU adapter),
-    /// wgpu:N (the N-th discrete GPU), vulkan (SPIR-V shaders) or cuda[:N]; the GPU backends
+    /// wgpu:N (the N-th discrete GPU), vulkan (SPIR-V shaders), cuda or cuda:N; the GPU backends
     /// need a build with `--features wgpu`, `vulkan` or `cuda`.
     #[arg(long, default_value = "cpu")]
     pub device: DeviceChoice,

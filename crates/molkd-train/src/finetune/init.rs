@@ -65,9 +65,26 @@ pub enum PretrainedEncoder {
     Gnn(GnnEncoderConfig),
 }
 
+/// Which kind of checkpoint holds a pre-trained encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// A blend pre-training's `BlendModel`.
+    Blend,
+    /// A student pre-training's `GnnPretrainModel`.
+    StudentPretraining,
+    /// A teacher of the student's form.
+    Teacher,
+}
+
 /// The architecture of the encoder saved in `dir` (what `--init DIR` will load), read without
 /// loading the weights. Errors: no pre-training checkpoint there.
 pub fn pretrained_encoder(dir: &Path) -> Result<PretrainedEncoder> {
+    Ok(read_pretrained(dir)?.0)
+}
+
+/// [`pretrained_encoder`], and which kind of checkpoint holds it (read once, so loading the
+/// weights need not probe the configuration again).
+fn read_pretrained(dir: &Path) -> Result<(PretrainedEncoder, Holder)> {
     let path = checkpoint_dir(dir).join("config.json");
     let not_one = |e: String| {
         TrainError::Invalid(format!(
@@ -79,15 +96,24 @@ pub fn pretrained_encoder(dir: &Path) -> Result<PretrainedEncoder> {
     let value: serde_json::Value =
         crate::run_dir::read_json(&path).map_err(|e| not_one(e.to_string()))?;
     if let Ok(blend) = serde_json::from_value::<BlendModelConfig>(value.clone()) {
-        return Ok(PretrainedEncoder::Relation(blend.transformer));
+        return Ok((
+            PretrainedEncoder::Relation(blend.transformer),
+            Holder::Blend,
+        ));
     }
     if let Ok(gnn) = serde_json::from_value::<GnnPretrainModelConfig>(value.clone()) {
-        return Ok(PretrainedEncoder::Gnn(gnn.encoder));
+        return Ok((
+            PretrainedEncoder::Gnn(gnn.encoder),
+            Holder::StudentPretraining,
+        ));
     }
     let teacher = serde_json::from_value::<TeacherModelConfig>(value)
         .map_err(|e| not_one(format!("{}: {e}", path.display())))?;
     match teacher.encoder.unwrap_or_default() {
-        TeacherEncoderKind::Student => Ok(PretrainedEncoder::Gnn(teacher.student_encoder())),
+        TeacherEncoderKind::Student => Ok((
+            PretrainedEncoder::Gnn(teacher.student_encoder()),
+            Holder::Teacher,
+        )),
         TeacherEncoderKind::Plain => Err(TrainError::Invalid(format!(
             "--init {}: this teacher has MolR's plain encoder, not the student's form (pre-train \
              it with `pretrain-teacher --encoder student`, or `pretrain-student --method \
@@ -97,19 +123,23 @@ pub fn pretrained_encoder(dir: &Path) -> Result<PretrainedEncoder> {
     }
 }
 
-/// The GNN encoder saved in `dir`: a student pre-training's, or a student-form teacher's.
-fn load_gnn(dir: &Path, device: &Device) -> Result<GnnEncoder> {
+/// The GNN encoder saved in `dir` by `holder`: a student pre-training's, or a student-form
+/// teacher's.
+fn load_gnn(dir: &Path, holder: Holder, device: &Device) -> Result<GnnEncoder> {
     let dir = checkpoint_dir(dir);
-    let value: serde_json::Value = crate::run_dir::read_json(&dir.join("config.json"))?;
-    if serde_json::from_value::<GnnPretrainModelConfig>(value).is_ok() {
-        return Ok(GnnPretrainModel::load(&dir, device)?.0.encoder);
-    }
-    match TeacherModel::load(&dir, device)?.0.encoder {
-        TeacherEncoder::Student(gnn) => Ok(gnn),
-        TeacherEncoder::Plain(_) => Err(TrainError::Invalid(format!(
-            "--init {}: a teacher with MolR's plain encoder",
+    let plain = || {
+        TrainError::Invalid(format!(
+            "--init {}: no GNN of the student's form here",
             dir.display()
-        ))),
+        ))
+    };
+    match holder {
+        Holder::StudentPretraining => Ok(GnnPretrainModel::load(&dir, device)?.0.encoder),
+        Holder::Teacher => match TeacherModel::load(&dir, device)?.0.encoder {
+            TeacherEncoder::Student(gnn) => Ok(gnn),
+            TeacherEncoder::Plain(_) => Err(plain()),
+        },
+        Holder::Blend => Err(plain()),
     }
 }
 
@@ -181,11 +211,8 @@ pub fn init_encoder(
     device: &Device,
 ) -> Result<StudentModel> {
     let mut model = model;
-    match (
-        &config.encoder,
-        pretrained_encoder(dir)?,
-        &mut model.encoder,
-    ) {
+    let (saved, holder) = read_pretrained(dir)?;
+    match (&config.encoder, saved, &mut model.encoder) {
         (
             EncoderConfig::Relation(encoder),
             PretrainedEncoder::Relation(saved),
@@ -209,7 +236,7 @@ pub fn init_encoder(
                 architecture(encoder, &["dropout"]),
                 architecture(&saved, &["dropout"]),
             )?;
-            let pretrained = load_gnn(dir, device)?;
+            let pretrained = load_gnn(dir, holder, device)?;
             *gnn = gnn.clone().load_record(pretrained.into_record());
         }
         (EncoderConfig::Gnn(_), PretrainedEncoder::Relation(_), _) => {
