@@ -17,9 +17,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Distribution, Gradients, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use clap::Parser;
 use molkd::graph::message_passing::{
     Segments, gather, gather_segments, scatter_sum, segment_sum, set_segment_kernels,
@@ -159,20 +158,6 @@ impl Checks {
     }
 }
 
-struct CollectGrads<'a> {
-    grads: &'a Gradients,
-    out: Vec<Vec<f32>>,
-}
-
-impl ModuleVisitor for CollectGrads<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = param.val().grad(self.grads) {
-            self.out
-                .push(g.into_data().try_to_vec::<f32>().expect("f32"));
-        }
-    }
-}
-
 /// The student's predictions and parameter gradients on `device`, from the checkpoint `dir`.
 fn student_step(
     dir: &std::path::Path,
@@ -185,12 +170,8 @@ fn student_step(
     let (model, _) = StudentModel::load(dir, device).expect("load");
     let out = model.forward(&batch, &mut Generator::new(5)).predictions;
     let grads = out.clone().powi_scalar(2).sum().backward();
-    let mut collect = CollectGrads {
-        grads: &grads,
-        out: Vec::new(),
-    };
-    model.visit(&mut collect);
-    (floats(out), collect.out)
+    let gradients = molkd::models::parameter_gradients(&model, &grads);
+    (floats(out), gradients)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -285,3 +285,18 @@ fn pooling_gradients_match_finite_differences() {
     check_gradient(&|x, d| global_mean_pool(x, &segments(&batch, 2, d)), 5, &x);
     check_gradient(&|x, d| global_max_pool(x, &segments(&batch, 2, d)), 5, &x);
 }
+
+/// The kernels run exactly where they should: on CubeCL devices of a GPU build, while on.
+#[test]
+#[allow(deprecated)]
+fn segment_kernels_run_on_gpu_devices_only() {
+    use molkd_graph::message_passing::uses_segment_kernels;
+    assert!(!uses_segment_kernels(&Device::flex()));
+    assert!(!uses_segment_kernels(&Device::ndarray().autodiff()));
+    #[cfg(feature = "wgpu")]
+    {
+        let gpu = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
+        assert!(uses_segment_kernels(&gpu));
+        assert!(uses_segment_kernels(&gpu.clone().autodiff()));
+    }
+}

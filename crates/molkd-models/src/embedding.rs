@@ -9,6 +9,11 @@ use molkd_graph::message_passing::{Segments, segment_sum, uses_segment_kernels};
 
 use crate::error::{ModelError, Result};
 
+/// The largest one-hot encoding (rows × categories) [`CategoricalEmbedding::forward`] builds
+/// on GPUs instead of a lookup: 2^26 values (256 MiB), far above a GNN batch's atoms (1,024
+/// molecules, OGB features: ~4.5 M) and below a relation Transformer's path features.
+pub const ONE_HOT_LIMIT: usize = 1 << 26;
+
 /// Configuration of [`CategoricalEmbedding`].
 #[derive(Config, Debug)]
 pub struct CategoricalEmbeddingConfig {
@@ -115,17 +120,42 @@ impl CategoricalEmbedding {
 
     /// Embeds categorical features.
     ///
+    /// On GPUs that run molkd's segment kernels the rows are one-hot encoded and multiplied by
+    /// the table (while the encoding stays under [`ONE_HOT_LIMIT`] values): the gradient of a
+    /// lookup (`select`) is burn's column-serial scatter there, the one of a matmul is a matmul.
+    ///
     /// Shapes: `features` `[R, F]` (Int) → `[R, d_model]`.
     pub fn forward(&self, features: Tensor<2, Int>) -> Tensor<2> {
         let [rows, columns] = features.dims();
         let weight = self.weight.val();
-        let [_, d] = weight.dims();
-        let index = (features.clone() + self.offsets(&features.device())).reshape([rows * columns]); // [R·F]
+        let [vocab, d] = weight.dims();
+        let device = features.device();
+        if uses_segment_kernels(&device) && rows * vocab <= ONE_HOT_LIMIT {
+            return self.one_hot(features).matmul(weight); // [R, d]
+        }
+        let index = (features + self.offsets(&device)).reshape([rows * columns]); // [R·F]
         weight
             .select(0, index) // [R·F, d]
             .reshape([rows, columns, d])
             .sum_dim(1) // [R, 1, d]
             .reshape([rows, d])
+    }
+
+    /// The rows' categories as one-hot blocks side by side, `F` ones per row: `[R, F]` (Int)
+    /// → `[R, Σ vocab]`, the stacked table's layout. No gradient flows into it.
+    fn one_hot(&self, features: Tensor<2, Int>) -> Tensor<2> {
+        let [rows, _] = features.dims();
+        let device = features.device();
+        let blocks = self
+            .vocab_sizes()
+            .iter()
+            .enumerate()
+            .map(|(c, &v)| {
+                let column = features.clone().narrow(1, c, 1).reshape([rows]); // [R]
+                Tensor::<2>::eye(v, &device).select(0, column) // [R, v]
+            })
+            .collect();
+        Tensor::cat(blocks, 1)
     }
 
     /// `out[v] = Σ_{e into v} w_e · forward(features)[e]` (`w_e = 1` without `weight`): the
@@ -154,20 +184,15 @@ impl CategoricalEmbedding {
         let device = features.device();
         let table = self.weight.val();
         let [vocab, _] = table.dims();
-        let category = features + self.offsets(&device); // [E, F]
         let weight = weight.map(|w| w.detach());
         if uses_segment_kernels(&device) {
-            let one_hot = Tensor::<2>::eye(vocab, &device)
-                .select(0, category.reshape([edges * columns]))
-                .reshape([edges, columns, vocab])
-                .sum_dim(1)
-                .reshape([edges, vocab]); // [E, V]
             let one_hot = match weight {
-                Some(w) => one_hot * w,
-                None => one_hot,
+                Some(w) => self.one_hot(features) * w, // [E, V]
+                None => self.one_hot(features),
             };
             return segment_sum(one_hot, by_dst).matmul(table); // [N, d]
         }
+        let category = features + self.offsets(&device); // [E, F]
         // Flat position (node, category) of every (edge, column) pair.
         let cell = by_dst.index.clone().reshape([edges, 1]) * (vocab as i64) + category; // [E, F]
         let values = match weight {

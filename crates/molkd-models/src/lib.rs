@@ -33,6 +33,7 @@ pub mod embedding;
 pub mod encoder;
 pub mod error;
 pub mod gnn_pretrain;
+pub mod gradients;
 pub mod molecule_encoder;
 pub mod norm;
 pub mod readout;
@@ -50,6 +51,7 @@ pub use embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
 pub use encoder::{GnnEncoder, GnnEncoderConfig, JumpingKnowledge};
 pub use error::{ModelError, Result};
 pub use gnn_pretrain::{GnnPretrainMethod, GnnPretrainModel, GnnPretrainModelConfig, MaskedLogits};
+pub use gradients::parameter_gradients;
 pub use molecule_encoder::{
     EncoderConfig, MoleculeEncoder, RelationEncoder, RelationEncoderConfig, RelationModality,
 };

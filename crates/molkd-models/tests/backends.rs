@@ -1,28 +1,13 @@
 //! The same GIN student and relation Transformer, forward and backward, on every backend built
 //! (flex, ndarray, and wgpu with the `wgpu` feature): outputs and gradients agree within 1e-4.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::{Device, Gradients, Tensor};
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
 use molkd_graph::random::Generator;
 use molkd_graph::{Collate, Featurizer, PretrainGnnFeaturizer};
 use molkd_models::{Checkpointed, GnnEncoderConfig, StudentModel, StudentModelConfig};
 
 const SMILES: [&str; 4] = ["CCO", "F/C=C/Cl", "c1ccncc1", "CC(=O)Nc1ccc(O)cc1"];
-
-/// Every trainable parameter's gradient, in visiting order.
-struct CollectGrads<'a> {
-    grads: &'a Gradients,
-    out: Vec<Vec<f32>>,
-}
-
-impl ModuleVisitor for CollectGrads<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        // Running statistics have no gradient; every trainable parameter has one.
-        if let Some(g) = param.val().grad(self.grads) {
-            self.out.push(g.into_data().try_to_vec_as::<f32>().unwrap());
-        }
-    }
-}
 
 /// Predictions and gradients of one training step on `device`, with the parameters of the
 /// checkpoint in `dir` (loading builds leaf parameters on `device`; moving a module would not).
@@ -47,12 +32,8 @@ fn outputs_and_grads<M: Module, const D: usize>(
     out: Tensor<D>,
 ) -> (Vec<f32>, Vec<Vec<f32>>) {
     let grads = out.clone().powi_scalar(2).sum().backward();
-    let mut collect = CollectGrads {
-        grads: &grads,
-        out: Vec::new(),
-    };
-    model.visit(&mut collect);
-    (out.into_data().try_to_vec_as::<f32>().unwrap(), collect.out)
+    let gradients = molkd_models::parameter_gradients(model, &grads);
+    (out.into_data().try_to_vec_as::<f32>().unwrap(), gradients)
 }
 
 // One entry per backend compiled in: the push is feature-gated.

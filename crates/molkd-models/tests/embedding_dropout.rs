@@ -164,3 +164,27 @@ fn concurrent_runs_draw_what_they_would_alone() {
         }
     });
 }
+
+/// On a GPU the lookups are one-hot rows times the table, and the bond sums one-hot rows
+/// summed per node: the same values and table gradients as flex's lookups and scatters.
+#[cfg(feature = "wgpu")]
+#[test]
+fn one_hot_lookups_on_a_gpu_match_flex() {
+    let flex = Device::flex().autodiff();
+    let gpu = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff();
+    let embedding = CategoricalEmbeddingConfig::new(vec![6, 3], 5).init(&flex);
+    let rows = vec![[0, 0], [4, 2], [1, 1], [4, 0], [5, 2], [0, 1], [2, 0]];
+    let run = |device: &Device| {
+        let embedding = embedding.clone().fork(device);
+        let features = int2(rows.clone(), device);
+        let by_dst = Segments::new(&[0, 0, 1, 2, 2, 2, 1], 4, device);
+        let looked_up = embedding.forward(features.clone()); // [7, 5]
+        let summed = embedding.segment_sum(features, &by_dst, None); // [4, 5]
+        let grads = (looked_up.clone().sum() + summed.clone().powi_scalar(2).sum()).backward();
+        let table = embedding.weight.val().grad(&grads).expect("grad");
+        [looked_up.into_data(), summed.into_data(), table.into_data()]
+    };
+    for (a, b) in run(&flex).iter().zip(run(&gpu)) {
+        b.assert_approx_eq::<f32>(a, Tolerance::absolute(1e-5));
+    }
+}

@@ -6,8 +6,8 @@
 //! thread in all: the cost of a GNN step grew with atoms, not with arithmetic. Here a segment
 //! sum is one thread per (segment, feature) over that segment's contiguous rows — no atomics,
 //! the same order every run, so results are bit-identical run to run — and the gradient of a
-//! gather is the same sum over the rows in source order. On host devices (flex, ndarray)
-//! burn's own ops are used: there they are already parallel enough and faster.
+//! gather is the same sum over the rows in source order. Host devices (flex, ndarray) run
+//! burn's own ops: they are not CubeCL backends, and their scatter is not column-serial.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
