@@ -2,7 +2,7 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::nn::Initializer;
+use burn::nn::{Embedding, Initializer};
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
 
 use molkd_graph::message_passing::{Segments, segment_sum, uses_segment_kernels};
@@ -13,6 +13,24 @@ use crate::error::{ModelError, Result};
 /// on GPUs instead of a lookup: 2^26 values (256 MiB), far above a GNN batch's atoms (1,024
 /// molecules, OGB features: ~4.5 M) and below a relation Transformer's path features.
 pub const ONE_HOT_LIMIT: usize = 1 << 26;
+
+/// `table.forward(index)` (burn's `Embedding`), on GPUs that run molkd's segment kernels as
+/// one-hot rows times the table while the encoding stays under [`ONE_HOT_LIMIT`]: the
+/// gradient of burn's lookup is its column-serial scatter there, one thread per table column
+/// walking every row (a width-1 table: one thread in all).
+///
+/// Shapes: `index` `[B, S]` (Int) → `[B, S, width]`.
+pub fn lookup(table: &Embedding, index: Tensor<2, Int>) -> Tensor<3> {
+    let [b, s] = index.dims();
+    let weight = table.weight.val();
+    let [rows, width] = weight.dims();
+    let device = index.device();
+    if uses_segment_kernels(&device) && b * s * rows <= ONE_HOT_LIMIT {
+        let one_hot = Tensor::<2>::eye(rows, &device).select(0, index.reshape([b * s])); // [B·S, rows]
+        return one_hot.matmul(weight).reshape([b, s, width]);
+    }
+    table.forward(index)
+}
 
 /// Configuration of [`CategoricalEmbedding`].
 #[derive(Config, Debug)]

@@ -11,7 +11,7 @@ use molkd_graph::DenseBatch;
 use serde::{Deserialize, Serialize};
 
 use super::{ORIGINAL_INIT, linear};
-use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
+use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig, lookup};
 
 /// How the Gaussian-kernel parameters start (`shared/docs/moleblend.md` §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -61,7 +61,7 @@ impl SpdBias {
         let rows = self.table.weight.dims()[0] as i64;
         let index = spd.clamp(0, rows - 1).reshape([b, n * n]);
         let heads = self.table.weight.dims()[1];
-        self.table.forward(index).reshape([b, n, n, heads])
+        lookup(&self.table, index).reshape([b, n, n, heads])
     }
 }
 
@@ -225,7 +225,7 @@ impl GaussianBias {
         let directions = delta / (distance.clone() + 1e-5);
         let rows = self.mul_row.weight.dims()[0] as i64;
         let types = types.clamp(0, rows - 1);
-        let per_type = |e: &Embedding| e.forward(types.clone()); // [B, n, 1]
+        let per_type = |e: &Embedding| lookup(e, types.clone()); // [B, n, 1]
         let scale = per_type(&self.mul_row).reshape([b, n, 1, 1])
             + per_type(&self.mul_col).reshape([b, 1, n, 1]);
         let shift = per_type(&self.bias_row).reshape([b, n, 1, 1])

@@ -34,7 +34,7 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 use molkd_graph::random::Generator;
 use molkd_graph::{DenseBatch, DenseCollate};
 
-use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig};
+use crate::embedding::{CategoricalEmbedding, CategoricalEmbeddingConfig, lookup};
 use crate::error::{ModelError, Result};
 
 /// N(0, 0.02): how the original (re-)initialises every Linear weight and every Embedding
@@ -301,8 +301,7 @@ impl RelationTransformer {
         // step (seen as a 4× slowdown of 3D-only training by its third epoch).
         let degree = || {
             let degree_rows = self.degree.weight.dims()[0] as i64;
-            self.degree
-                .forward(batch.degree.clone().clamp(0, degree_rows - 1)) // [B, n, d]
+            lookup(&self.degree, batch.degree.clone().clamp(0, degree_rows - 1)) // [B, n, d]
         };
         let needs_3d = input.needs_coords();
         let gaussian = needs_3d.then(|| {
