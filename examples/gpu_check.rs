@@ -288,7 +288,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     print!("{report}");
     if let Some(out) = &cli.out {
-        std::fs::write(out, &report)?;
+        molkd::models::checkpoint::write_atomic(out, report.as_bytes())?;
     }
     if checks.failures > 0 {
         return Err(format!("{} correctness checks failed", checks.failures).into());
