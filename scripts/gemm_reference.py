@@ -2,7 +2,7 @@
 """GFLOP/s of the student's three matmul shapes in numpy (OpenBLAS wheels) and torch (MKL).
 
 The 5 x 300 GIN student on a 128-molecule batch (~3,200 atoms) multiplies these shapes in
-its forward and backward passes; compare with burn-flex's gemm in README "Measured".
+its forward and backward passes; compare with burn-flex's gemm in docs/performance.md.
 
     OMP_NUM_THREADS=2 python3 scripts/gemm_reference.py
 """

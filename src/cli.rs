@@ -50,7 +50,8 @@ impl DeviceArgs {
 }
 
 /// `molkd pretrain-teacher`: pre-train a reaction teacher (defaults: USPTO yields, GCN 2 × 256,
-/// InfoNCE — the best form in the README's ablation — 5 epochs, about 20 min on 2 CPU cores).
+/// InfoNCE — the best form in the ablation of docs/benchmarks.md — 5 epochs, about 20 min on 2
+/// CPU cores).
 #[derive(Debug, Clone, Args)]
 pub struct PretrainTeacherArgs {
     /// Reaction file (default: $MOLKD_DATA_DIR/reactions/uspto_yields_above.csv.xz).
@@ -63,8 +64,8 @@ pub struct PretrainTeacherArgs {
     #[arg(long, default_value = "results/teacher")]
     pub out: PathBuf,
     /// Loss: info-nce, molr, yield-weighted, yield-adaptive-margin or yield-regression.
-    /// Default by measurement (README ablation): info-nce had the best retrieval and yield
-    /// correlation; yield-weighted is the best of the yield-aware margin forms.
+    /// Default by measurement (docs/benchmarks.md, "Ablation"): info-nce had the best retrieval
+    /// and yield correlation; yield-weighted is the best of the yield-aware margin forms.
     #[arg(long, default_value = "info-nce")]
     pub loss: ReactionLoss,
     /// Margin γ of the margin losses.
@@ -300,7 +301,7 @@ pub struct StudentArgs {
     pub grad_clip: Option<f32>,
     /// Distillation loss (with a teacher): relational (default), mse, cosine or contrastive.
     /// Default by measurement: relational scored best at the best-validation epoch on Tox21
-    /// (README, "Fine-tuning and distillation"; +0.5 over no distillation on 3 seeds at 20
+    /// (docs/benchmarks.md, "Distillation on Tox21"; +0.5 over no distillation on 3 seeds at 20
     /// epochs, within the seed-to-seed noise).
     #[arg(long)]
     pub kd: Option<KdForm>,

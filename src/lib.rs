@@ -22,6 +22,32 @@ mod device;
 pub use device::{DeviceChoice, DeviceNotBuilt};
 
 pub use burn;
+
+/// What a program training or using molkd models needs most, in one `use molkd::prelude::*`:
+/// the device, data sets and splits, the fine-tuning protocol and run, and the predictor.
+///
+/// ```no_run
+/// use molkd::prelude::*;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let predictor = Predictor::load("results/bbbp/model".as_ref(), &Device::default())?;
+/// let probabilities = predictor.predict_smiles(&["CCO"])?;
+/// # Ok(())
+/// # }
+/// ```
+pub mod prelude {
+    pub use burn::tensor::Device;
+    pub use molkd_graph::{FeatureScheme, Featurizer};
+    pub use molkd_models::{Checkpointed, StudentModel, StudentModelConfig};
+    pub use molkd_train::split::{
+        Split, SplitFractions, SplitKind, random_scaffold_split, random_split, scaffold_split,
+    };
+    pub use molkd_train::{
+        CsvSpec, ExistingRun, Finetune, FinetuneConfig, FinetuneEpoch, Finetuned, ModelCard,
+        MoleculeDataset, OptimConfig, Predictor, RunDir, TaskType, TrainError, data_dir,
+        dataset_spec,
+    };
+}
 #[doc(hidden)]
 pub use mimalloc;
 pub use molkd_distill as distill;
@@ -48,7 +74,7 @@ pub fn default_cpu_device() -> burn::tensor::Device {
 /// training step allocates and frees tensors of a few MB many times over, and glibc's malloc
 /// hands such blocks back to the kernel and faults them in again. With mimalloc the 5 × 300
 /// student's training step ran 5–15 % faster here on 128- and 256-molecule batches (no change
-/// at 32; README, "Where the time goes").
+/// at 32; docs/performance.md, "Where the time goes").
 /// A library never picks the allocator for its users, so this is a macro for binaries.
 ///
 /// ```
@@ -70,8 +96,8 @@ macro_rules! use_mimalloc {
 /// after a delay (mimalloc's `purge_delay` option set to -1, as `MIMALLOC_PURGE_DELAY=-1`
 /// would). A training step frees and reallocates multi-MB tensor buffers; purged ones come
 /// back as page faults and kernel zeroing of fresh pages. Keeping them made GIN training
-/// 3–6 % faster here (README, "Where the time goes"); the price is that resident memory
-/// stays at its peak. molkd's CLI and examples call it first thing in `main`, before any
+/// 3–6 % faster here (docs/performance.md, "Where the time goes"); the price is that resident
+/// memory stays at its peak. molkd's CLI and examples call it first thing in `main`, before any
 /// thread starts (mimalloc's option setter is not thread-safe). It only matters where mimalloc
 /// is the global allocator ([`use_mimalloc!`]); an explicit `MIMALLOC_PURGE_DELAY` wins.
 pub fn keep_freed_memory() {

@@ -11,9 +11,7 @@ use common::{
     assert_times_whole_run, molkd, predict_cli, predict_with, read_report, train, train_epochs,
     user_csv,
 };
-use molkd::graph::MolGraph;
-use molkd::train::finetune::predict;
-use molkd::train::train_job::load_model;
+use molkd::train::Predictor;
 
 #[test]
 fn train_then_predict_round_trip() {
@@ -73,23 +71,13 @@ fn train_then_predict_round_trip() {
 
     // The CLI's probabilities are the library's, from the same saved model.
     let device = molkd::default_cpu_device();
-    let (model, card) = load_model(&out, &device).unwrap();
-    let f = card.scheme.featurizer();
-    let graphs: Vec<MolGraph> = ["CCN", "c1ccccc1"]
-        .iter()
-        .map(|s| f.featurize(s).unwrap())
+    let predictor = Predictor::load(&out, &device).unwrap();
+    let expected: Vec<f32> = predictor
+        .predict_smiles(&["CCN", "c1ccccc1"])
+        .unwrap()
+        .into_iter()
+        .map(|p| p.unwrap()[0])
         .collect();
-    let refs: Vec<&MolGraph> = graphs.iter().collect();
-    let expected = predict(
-        &model,
-        &model.collate(f),
-        &refs,
-        card.task_type,
-        &card.scaler,
-        256,
-        &device,
-    )
-    .unwrap();
     for (row, want) in [&rows[0], &rows[2]].into_iter().zip(expected) {
         let got: f32 = row[1].parse().unwrap();
         assert!(

@@ -412,25 +412,20 @@ fn corrupted_or_edited_checkpoints_are_refused() {
 
     // A model with a NaN weight, saved as a valid checkpoint: no NaN reaches the output.
     let device = molkd::default_cpu_device();
-    let (model, model_card) = molkd::train::train_job::load_model(&out, &device).unwrap();
-    let (_, model_config) = <molkd::models::StudentModel as molkd::models::Checkpointed>::load(
-        &out.join("model"),
-        &device,
-    )
-    .unwrap();
-    let mut poisoned = model;
+    let predictor = molkd::train::Predictor::load(&out, &device).unwrap();
+    let mut poisoned = predictor.model().clone();
     poisoned.head.bias = poisoned
         .head
         .bias
         .map(|b| b.map(|t| t.mul_scalar(f32::NAN)));
     let nan_dir = tmp.path().join("nan");
-    let card_json = serde_json::to_vec(&model_card).unwrap();
-    molkd::models::Checkpointed::save_with(
-        &poisoned,
-        &model_config,
-        &nan_dir,
-        &[("card.json", &card_json)],
+    molkd::train::Predictor::new(
+        poisoned,
+        predictor.config().clone(),
+        predictor.card().clone(),
     )
+    .unwrap()
+    .save(&nan_dir)
     .unwrap();
     let (ok, _, stderr) = predict_cli(&nan_dir, &input, &output);
     assert!(ok, "{stderr}");

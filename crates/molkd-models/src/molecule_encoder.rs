@@ -189,6 +189,18 @@ impl EncoderConfig {
             EncoderConfig::Relation(c) => format!("moleblend-{}", c.input),
         }
     }
+
+    /// The atom and bond feature vocabularies the encoder embeds (those of the featuriser
+    /// its molecules come from).
+    pub fn vocab_sizes(&self) -> (&[usize], &[usize]) {
+        match self {
+            EncoderConfig::Gnn(c) => (&c.atom_vocab_sizes, &c.bond_vocab_sizes),
+            EncoderConfig::Relation(c) => (
+                &c.transformer.atom_vocab_sizes,
+                &c.transformer.bond_vocab_sizes,
+            ),
+        }
+    }
 }
 
 /// An encoder of either family; [`EncoderConfig`] builds it.

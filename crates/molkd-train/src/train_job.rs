@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::Device;
-use molkd_graph::{FeatureScheme, MolGraph};
-use molkd_models::{Checkpointed, StudentModel};
+use molkd_graph::FeatureScheme;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -26,17 +25,13 @@ use crate::data::{CsvSpec, TaskType};
 use crate::error::{Result, TrainError};
 use crate::featurize_file::read_molecules;
 use crate::finetune::{
-    FinetuneConfig, FinetuneEpoch, RunOutcome, TargetScaler, TaskMetric, check_trainable,
-    finetune_student, predict,
+    Finetune, FinetuneConfig, FinetuneEpoch, RunOutcome, TaskMetric, check_trainable,
 };
 use crate::output::{spreadsheet_safe, write_output};
-use crate::run_dir::{
-    ExistingRun, OutputDir, RunDir, RunIdentity, read_json, run_seconds, write_json,
-};
+use crate::predictor::{ModelCard, Predictor};
+use crate::run_dir::{ExistingRun, OutputDir, RunDir, RunIdentity, run_seconds, write_json};
 use crate::split::{SplitFractions, SplitKind};
 
-/// File of the model card inside `OUT/model`.
-pub const CARD_FILE: &str = "card.json";
 /// File of the split inside `OUT`.
 pub const SPLIT_FILE: &str = "split.json";
 /// What `train` writes into `OUT` (and `--overwrite` removes).
@@ -71,21 +66,6 @@ pub struct TrainJob {
     pub out: PathBuf,
     /// What to do with an earlier run in `out`: refuse it, resume it, or overwrite it.
     pub existing: ExistingRun,
-}
-
-/// What a saved model needs besides its parameters to predict: `OUT/model/card.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelCard {
-    /// Feature scheme the model reads.
-    pub scheme: FeatureScheme,
-    /// Task type.
-    pub task_type: TaskType,
-    /// Task names, the output columns of `predict`.
-    pub task_names: Vec<String>,
-    /// SMILES column of the training CSV (the default column for `predict` on a CSV).
-    pub smiles_column: String,
-    /// Regression target scaling.
-    pub scaler: TargetScaler,
 }
 
 /// What `train` measured (`OUT/report.json`).
@@ -167,31 +147,16 @@ pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
     run.claim(&identity)?;
     write_json(&out.path().join(SPLIT_FILE), &split.map(&data.rows))?;
     let start = Instant::now();
-    let done = finetune_student(
-        &config,
-        featurizer,
-        &data,
-        &split,
-        teacher.as_ref(),
-        device,
-        Some(&run),
-        job.existing == ExistingRun::Resume,
-    )?;
+    let done = Finetune::new(&config, &data, &split)
+        .featurizer(featurizer)
+        .teacher(teacher.as_ref())
+        .checkpoints(&run, job.existing == ExistingRun::Resume)
+        .progress_bar(true)
+        .run(device)?;
     let process_seconds = start.elapsed().as_secs_f64();
-    let model_dir = out.path().join("model");
-    let card = ModelCard {
-        scheme: job.scheme,
-        task_type: data.task_type,
-        task_names: data.task_names.clone(),
-        smiles_column: job.smiles_column.clone(),
-        scaler: done.state.scaler.clone(),
-    };
-    let card_json = serde_json::to_vec_pretty(&card).map_err(|e| TrainError::Checkpoint {
-        path: model_dir.join(CARD_FILE),
-        message: e.to_string(),
-    })?;
-    done.best
-        .save_with(&config.model, &model_dir, &[(CARD_FILE, &card_json)])?;
+    let card = ModelCard::for_data(job.scheme, &data, done.state.scaler.clone())
+        .with_smiles_column(&job.smiles_column);
+    done.predictor(card)?.save(&out.path().join("model"))?;
     let state = done.state;
     let seconds = run_seconds(state.history.iter().map(|e| e.seconds)).unwrap_or(process_seconds);
     let curve = |label: &str, emphasis: bool, get: fn(&FinetuneEpoch) -> Option<f64>| Curve {
@@ -241,34 +206,6 @@ pub struct PredictReport {
     pub failed: usize,
 }
 
-/// The model directory inside `dir`: `dir/model` when `dir` is a `train` output, else `dir`.
-fn model_dir(dir: &Path) -> PathBuf {
-    let nested = dir.join("model");
-    if nested.join(CARD_FILE).is_file() {
-        nested
-    } else {
-        dir.to_path_buf()
-    }
-}
-
-/// Loads a model saved by [`run_train_job`] (its `OUT` or `OUT/model` directory), after
-/// verifying its checksums.
-pub fn load_model(dir: &Path, device: &Device) -> Result<(StudentModel, ModelCard)> {
-    let dir = model_dir(dir);
-    let (model, config) = StudentModel::load_with(&dir, device, &[CARD_FILE])?;
-    let card: ModelCard = read_json(&dir.join(CARD_FILE))?;
-    if config.num_tasks != card.task_names.len() || card.scaler.mean.len() != card.task_names.len()
-    {
-        return Err(TrainError::Invalid(format!(
-            "{}: the model has {} outputs but its card names {} tasks",
-            dir.display(),
-            config.num_tasks,
-            card.task_names.len()
-        )));
-    }
-    Ok((model, card))
-}
-
 /// Predicts every row of `input` (one SMILES per line, or a CSV: the `smiles_column`, by
 /// default the training column) with the model in `model`, writing a CSV
 /// `smiles,<task>...,error` to `output` (atomically, never over `input`): probabilities for
@@ -284,44 +221,19 @@ pub fn predict_file(
     device: &Device,
 ) -> Result<PredictReport> {
     crate::output::refuse_overwriting_inputs(output, &[input])?;
-    let (model, card) = load_model(model, device)?;
+    let predictor = Predictor::load(model, device)?;
+    let card = predictor.card();
     let name = input.to_string_lossy().to_ascii_lowercase();
     let is_csv = name.ends_with(".csv") || name.ends_with(".csv.gz") || smiles_column.is_some();
     let column = smiles_column.unwrap_or(&card.smiles_column);
     let (molecules, _) = read_molecules(input, is_csv.then_some(column))?;
     let featurizer = card.scheme.featurizer();
-    let graphs: Vec<std::result::Result<MolGraph, String>> = molecules
-        .par_iter()
-        .map(|m| m.featurize(featurizer))
-        .collect();
-    // Molecules the model cannot take (too large, no coordinates for a 3D model) get their
-    // row's error, like SMILES that do not parse.
-    let collate = model.collate(featurizer);
-    let graphs: Vec<std::result::Result<MolGraph, String>> = graphs
-        .into_iter()
-        .map(|g| {
-            g.and_then(|g| {
-                collate
-                    .check_molecule(&g)
-                    .map(|()| g)
-                    .map_err(|e| format!("the molecule {e}"))
-            })
-        })
-        .collect();
-    let ok: Vec<&MolGraph> = graphs.iter().filter_map(|g| g.as_ref().ok()).collect();
-    let outputs = if ok.is_empty() {
-        Vec::new()
-    } else {
-        predict(
-            &model,
-            &collate,
-            &ok,
-            card.task_type,
-            &card.scaler,
-            256,
-            device,
-        )?
-    };
+    let predictions = predictor.predict_graphs(
+        molecules
+            .par_iter()
+            .map(|m| m.featurize(featurizer))
+            .collect(),
+    )?;
     let t = card.task_names.len();
     let csv_error = |e: csv::Error| TrainError::Csv {
         path: output.to_path_buf(),
@@ -335,27 +247,17 @@ pub fn predict_file(
         writer
             .write_record(header.iter().map(|h| spreadsheet_safe(h).into_owned()))
             .map_err(csv_error)?;
-        let (mut next, mut failed) = (0usize, 0usize);
-        for (m, graph) in molecules.iter().zip(&graphs) {
+        let mut failed = 0usize;
+        for (m, prediction) in molecules.iter().zip(&predictions) {
             let mut record = vec![m.smiles.clone()];
-            let error = match graph {
-                Ok(_) => {
-                    let values = &outputs[next * t..(next + 1) * t];
-                    next += 1;
-                    if values.iter().all(|v| v.is_finite()) {
-                        record.extend(values.iter().map(|v| v.to_string()));
-                        None
-                    } else {
-                        Some("the model's output is not finite (NaN or infinite)".to_string())
-                    }
+            match prediction {
+                Ok(values) => {
+                    record.extend(values.iter().map(|v| v.to_string()));
+                    record.push(String::new());
                 }
-                Err(e) => Some(e.clone()),
-            };
-            match error {
-                None => record.push(String::new()),
-                Some(e) => {
+                Err(e) => {
                     record.extend(std::iter::repeat_n(String::new(), t));
-                    record.push(e);
+                    record.push(e.clone());
                     failed += 1;
                 }
             }

@@ -13,11 +13,12 @@ use molkd_models::{
 };
 use molkd_train::data::{CsvSpec, MoleculeDataset, TaskType};
 use molkd_train::finetune::{
-    FinetuneConfig, TargetScaler, TaskMetric, TeacherEmbeddings, finetune_student,
+    Finetune, FinetuneConfig, TargetScaler, TaskMetric, TeacherEmbeddings,
 };
 use molkd_train::optim::{LrSchedule, OptimConfig};
 use molkd_train::run_dir::RunDir;
 use molkd_train::split::Split;
+use molkd_train::{ModelCard, Predictor};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -88,17 +89,11 @@ fn student_learns_and_resumed_run_matches_uninterrupted_run() {
     let f = &PretrainGnnFeaturizer;
 
     let straight = RunDir::create(tmp.path().join("straight")).expect("run");
-    let a = finetune_student(
-        &config(6),
-        f,
-        &data,
-        &split,
-        None,
-        &device,
-        Some(&straight),
-        false,
-    )
-    .expect("train");
+    let a = Finetune::new(&config(6), &data, &split)
+        .featurizer(f)
+        .checkpoints(&straight, false)
+        .run(&device)
+        .expect("train");
     let first = a.state.history[0].valid.expect("score");
     let best = a.state.valid_at_best().expect("score");
     assert!(
@@ -109,28 +104,16 @@ fn student_learns_and_resumed_run_matches_uninterrupted_run() {
     assert!(straight.path().join("best/model.bpk").is_file());
 
     let split_run = RunDir::create(tmp.path().join("split")).expect("run");
-    finetune_student(
-        &config(3),
-        f,
-        &data,
-        &split,
-        None,
-        &device,
-        Some(&split_run),
-        false,
-    )
-    .expect("first half");
-    let b = finetune_student(
-        &config(6),
-        f,
-        &data,
-        &split,
-        None,
-        &device,
-        Some(&split_run),
-        true,
-    )
-    .expect("resume");
+    Finetune::new(&config(3), &data, &split)
+        .featurizer(f)
+        .checkpoints(&split_run, false)
+        .run(&device)
+        .expect("first half");
+    let b = Finetune::new(&config(6), &data, &split)
+        .featurizer(f)
+        .checkpoints(&split_run, true)
+        .run(&device)
+        .expect("resume");
     assert_eq!(b.state.history.len(), 6);
     for (x, y) in a.state.history.iter().zip(&b.state.history) {
         assert_eq!(
@@ -158,18 +141,12 @@ fn student_learns_and_resumed_run_matches_uninterrupted_run() {
         panic!("a GNN configuration")
     };
     encoder.d_model = 16;
-    let err = finetune_student(
-        &other,
-        f,
-        &data,
-        &split,
-        None,
-        &device,
-        Some(&split_run),
-        true,
-    )
-    .err()
-    .expect("mismatch");
+    let err = Finetune::new(&other, &data, &split)
+        .featurizer(f)
+        .checkpoints(&split_run, true)
+        .run(&device)
+        .err()
+        .expect("mismatch");
     assert!(err.to_string().contains("differs"), "{err}");
 }
 
@@ -203,17 +180,10 @@ fn regression_targets_are_scaled_and_scored_in_label_units() {
     let device = Device::flex().autodiff();
     // 16 epochs: with batches of 8 the BatchNorm running statistics that evaluation uses
     // take ~8 epochs to settle (validation RMSE swings 4–14 before, under 4.5 after).
-    let done = finetune_student(
-        &config(16),
-        &PretrainGnnFeaturizer,
-        &data,
-        &everything(data.len()),
-        None,
-        &device,
-        None,
-        false,
-    )
-    .expect("train");
+    let done = Finetune::new(&config(16), &data, &everything(data.len()))
+        .featurizer(&PretrainGnnFeaturizer)
+        .run(&device)
+        .expect("train");
     let spread = (labels.iter().map(|y| (y - mean).powi(2)).sum::<f32>() / labels.len() as f32)
         .sqrt() as f64;
     let best = done.state.valid_at_best().expect("rmse");
@@ -258,36 +228,24 @@ fn distillation_from_a_saved_teacher() {
     ] {
         let mut c = config(2).with_kd(Some(KdConfig::new().with_form(form)));
         c.model.projection_dim = Some(24);
-        let done = finetune_student(
-            &c,
-            &PretrainGnnFeaturizer,
-            &data,
-            &split,
-            Some(&teacher),
-            &device,
-            None,
-            false,
-        )
-        .expect("distil");
+        let done = Finetune::new(&c, &data, &split)
+            .featurizer(&PretrainGnnFeaturizer)
+            .teacher(Some(&teacher))
+            .run(&device)
+            .expect("distil");
         let kd = done.state.history[1].kd_loss.expect("kd loss");
         assert!(kd.is_finite() && kd > 0.0, "{form}: {kd}");
     }
 
     // Logit distillation needs a teacher task head; widths must agree; the teacher is needed.
     let error = |c: &FinetuneConfig, teacher: Option<&TeacherEmbeddings>| {
-        finetune_student(
-            c,
-            &PretrainGnnFeaturizer,
-            &data,
-            &split,
-            teacher,
-            &device,
-            None,
-            false,
-        )
-        .err()
-        .expect("a bad set-up must fail")
-        .to_string()
+        Finetune::new(c, &data, &split)
+            .featurizer(&PretrainGnnFeaturizer)
+            .teacher(teacher)
+            .run(&device)
+            .err()
+            .expect("a bad set-up must fail")
+            .to_string()
     };
     let mut c = config(1).with_kd(Some(KdConfig::new().with_form(KdForm::Logit)));
     c.model.projection_dim = Some(24);
@@ -380,17 +338,11 @@ fn best_model_is_the_best_epochs_model() {
         config.optim.lr = 2e-2;
         config.optim.seed = seed;
         let run = RunDir::create(tmp.path().join(format!("run{seed}"))).expect("run");
-        let done = finetune_student(
-            &config,
-            &PretrainGnnFeaturizer,
-            &data,
-            &split,
-            None,
-            &device,
-            Some(&run),
-            false,
-        )
-        .expect("train");
+        let done = Finetune::new(&config, &data, &split)
+            .featurizer(&PretrainGnnFeaturizer)
+            .checkpoints(&run, false)
+            .run(&device)
+            .expect("train");
         if done.state.best_epoch == Some(8) {
             continue;
         }
@@ -424,17 +376,10 @@ fn concurrent_runs_are_each_reproducible() {
     let run = |seed: u64| {
         let mut config = config(2);
         config.optim.seed = seed;
-        let done = finetune_student(
-            &config,
-            &PretrainGnnFeaturizer,
-            &data,
-            &split,
-            None,
-            &device,
-            None,
-            false,
-        )
-        .expect("train");
+        let done = Finetune::new(&config, &data, &split)
+            .featurizer(&PretrainGnnFeaturizer)
+            .run(&device)
+            .expect("train");
         done.state
             .history
             .iter()
@@ -489,7 +434,10 @@ fn relation_student_learns_and_resumes_exactly_through_the_same_loop() {
     let train = |epochs: usize, dir: &str, resume: bool| {
         let run = RunDir::create(tmp.path().join(dir)).expect("run");
         let config = relation_config(epochs, RelationModality::TwoD);
-        finetune_student(&config, f, &data, &split, None, &device, Some(&run), resume)
+        Finetune::new(&config, &data, &split)
+            .featurizer(f)
+            .checkpoints(&run, resume)
+            .run(&device)
             .expect("train")
     };
     let a = train(6, "straight", false);
@@ -553,7 +501,9 @@ fn a_cut_length_crops_training_molecules_only() {
         test: vec![],
     };
     let refusal = |config: &FinetuneConfig, split: &Split| {
-        finetune_student(config, f, &data, split, None, &device, None, false)
+        Finetune::new(config, &data, split)
+            .featurizer(f)
+            .run(&device)
             .err()
             .map(|e| e.to_string())
     };
@@ -589,19 +539,12 @@ fn molecules_a_relation_student_cannot_take_are_named_before_training() {
     let device = Device::flex().autodiff();
     let f = &PretrainGnnFeaturizer;
     // 3D input on molecules from SMILES (no coordinates).
-    let err = finetune_student(
-        &relation_config(2, RelationModality::ThreeD),
-        f,
-        &data,
-        &split,
-        None,
-        &device,
-        None,
-        false,
-    )
-    .err()
-    .expect("refused")
-    .to_string();
+    let err = Finetune::new(&relation_config(2, RelationModality::ThreeD), &data, &split)
+        .featurizer(f)
+        .run(&device)
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(
         err.contains(&format!("data row {} ", data.rows[0]))
             && err.contains(&data.smiles[0])
@@ -617,12 +560,106 @@ fn molecules_a_relation_student_cannot_take_are_named_before_training() {
     let big = (0..data.len())
         .find(|&i| data.graphs[i].num_atoms() > 4)
         .expect("a molecule of more than 4 atoms");
-    let err = finetune_student(&small, f, &data, &split, None, &device, None, false)
+    let err = Finetune::new(&small, &data, &split)
+        .featurizer(f)
+        .run(&device)
         .err()
         .expect("refused")
         .to_string();
     assert!(
         err.contains(&format!("data row {} ", data.rows[big])) && err.contains("more than the 4"),
+        "{err}"
+    );
+}
+
+/// The library path: `Finetune` on a plain (non-autodiff) device with the featuriser taken
+/// from the model's vocabularies, one observer call per epoch with what the history records,
+/// and a `Predictor` that saves, reloads and predicts in-memory SMILES exactly as the
+/// trained model does, with a per-molecule error for a SMILES that does not parse.
+#[test]
+fn finetune_then_predictor_round_trip() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = dataset(tmp.path(), TaskType::Classification);
+    let split = everything(data.len());
+    let config = config(3);
+    let mut seen = Vec::new();
+    let done = Finetune::new(&config, &data, &split)
+        .on_epoch(|e| seen.push((e.epoch, e.valid)))
+        .run(&Device::flex())
+        .expect("train without .autodiff()");
+    let history: Vec<_> = done
+        .state
+        .history
+        .iter()
+        .map(|e| (e.epoch, e.valid))
+        .collect();
+    assert_eq!(seen, history);
+    assert_eq!(seen.len(), 3);
+
+    let card = ModelCard::for_data(
+        FeatureScheme::PretrainGnns,
+        &data,
+        done.state.scaler.clone(),
+    );
+    let predictor = done.predictor(card.clone()).expect("predictor");
+    let smiles = ["CCN", "c1ccccc1", "C1CC"];
+    let before = predictor.predict_smiles(&smiles).expect("predict");
+    let dir = tmp.path().join("model");
+    predictor.save(&dir).expect("save");
+    let loaded = Predictor::load(&dir, &Device::flex()).expect("load");
+    let after = loaded.predict_smiles(&smiles).expect("predict");
+    assert_eq!(before, after);
+    assert_eq!(loaded.task_names(), ["has_n"]);
+    let p = before[0].as_ref().expect("CCN predicts")[0];
+    assert!((0.0..=1.0).contains(&p), "{p}");
+    let error = before[2].as_ref().expect_err("C1CC does not parse");
+    assert!(error.contains("C1CC"), "{error}");
+
+    // The same probabilities as the trained model scored through the low-level path.
+    let graphs: Vec<MolGraph> = smiles[..2]
+        .iter()
+        .map(|s| PretrainGnnFeaturizer.featurize(s).expect("parse"))
+        .collect();
+    let refs: Vec<&MolGraph> = graphs.iter().collect();
+    let direct = molkd_train::finetune::predict(
+        &done.best,
+        &done.best.collate(&PretrainGnnFeaturizer),
+        &refs,
+        TaskType::Classification,
+        &TargetScaler::identity(1),
+        256,
+        &Device::flex(),
+    )
+    .expect("predict");
+    assert_eq!(
+        direct,
+        [after[0].clone().unwrap(), after[1].clone().unwrap()].concat()
+    );
+
+    // A card that does not describe the model, and a model saved without a card.
+    let mut two_tasks = card.clone();
+    two_tasks.task_names.push("other".into());
+    let err = done
+        .predictor(two_tasks)
+        .expect_err("two tasks")
+        .to_string();
+    assert!(
+        err.contains("1 outputs but its card names 2 tasks"),
+        "{err}"
+    );
+    let ogb = ModelCard {
+        scheme: FeatureScheme::Ogb,
+        ..card
+    };
+    let err = done.predictor(ogb).expect_err("other scheme").to_string();
+    assert!(err.contains("feature scheme `ogb`"), "{err}");
+    let bare = tmp.path().join("bare");
+    done.best.save(&done.model_config, &bare).expect("save");
+    let err = Predictor::load(&bare, &Device::flex())
+        .expect_err("no card")
+        .to_string();
+    assert!(
+        err.contains("card.json") && err.contains("Predictor::save"),
         "{err}"
     );
 }

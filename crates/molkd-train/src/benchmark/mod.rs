@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::curves::{Curve, write_learning_curves};
 use crate::error::{Result, TrainError};
-use crate::finetune::{FinetuneConfig, RunOutcome, TaskMetric, finetune_student};
+use crate::finetune::{Finetune, FinetuneConfig, RunOutcome, TaskMetric};
 use crate::run_dir::{RunDir, RunIdentity, read_json};
 
 /// A sweep over seeds of one method on one data set.
@@ -422,16 +422,12 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
                 .with_fields("config", &config, config.optim.resumable_settings()),
         )?;
         let start = Instant::now();
-        let done = finetune_student(
-            &config,
-            featurizer,
-            &data,
-            &split,
-            teacher.as_ref(),
-            device,
-            Some(&run),
-            true,
-        )?;
+        let done = Finetune::new(&config, &data, &split)
+            .featurizer(featurizer)
+            .teacher(teacher.as_ref())
+            .checkpoints(&run, true)
+            .progress_bar(true)
+            .run(device)?;
         let record = BenchmarkRun {
             method: method.clone(),
             seed,

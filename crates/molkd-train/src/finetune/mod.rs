@@ -193,7 +193,7 @@ pub struct FinetuneState {
     pub scaler: TargetScaler,
 }
 
-/// Outcome of [`finetune_student`].
+/// Outcome of [`Finetune::run`].
 pub struct Finetuned {
     /// The model after the last epoch.
     pub last: StudentModel,
@@ -204,6 +204,16 @@ pub struct Finetuned {
     pub state: FinetuneState,
     /// The score used for selection and reporting.
     pub metric: TaskMetric,
+    /// The models' configuration.
+    pub model_config: StudentModelConfig,
+}
+
+impl Finetuned {
+    /// The best-validation model as a [`Predictor`](crate::Predictor) described by `card`
+    /// (see [`ModelCard::for_data`](crate::ModelCard::for_data)), ready to predict or to save.
+    pub fn predictor(&self, card: crate::ModelCard) -> Result<crate::Predictor> {
+        crate::Predictor::new(self.best.clone(), self.model_config.clone(), card)
+    }
 }
 
 impl FinetuneState {
@@ -389,14 +399,143 @@ pub fn evaluate_student(
     metric.score(&labels, &outputs, data.num_tasks())
 }
 
-/// Trains a student on `split.train` of `data` (featurised by `featurizer`), distilling
-/// `teacher` when `config.kd` is set, scoring `split.valid` and `split.test` after every
-/// epoch. With `run`, every epoch writes a checkpoint (and the best model to `run/best`), and
-/// `resume` continues from the latest one, ending exactly where an uninterrupted run would.
+/// A fine-tuning run, set up step by step and started with [`Finetune::run`]: trains a
+/// student on `split.train` of `data`, scoring `split.valid` and `split.test` after every
+/// epoch, optionally distilling a frozen teacher, checkpointing every epoch and reporting each
+/// epoch to an observer.
 ///
-/// `device` should be an autodiff device.
+/// ```no_run
+/// use molkd_graph::FeatureScheme;
+/// use molkd_train::finetune::{Finetune, FinetuneConfig};
+/// use molkd_train::split::{SplitFractions, scaffold_split};
+///
+/// # fn main() -> molkd_train::Result<()> {
+/// let scheme = FeatureScheme::PretrainGnns;
+/// let data = molkd_train::dataset_spec("bbbp")?
+///     .load(&molkd_train::data::data_dir(None)?, scheme.featurizer())?;
+/// let split = scaffold_split(&data.smiles, SplitFractions::default())?;
+/// let config = FinetuneConfig::protocol(scheme.featurizer(), data.num_tasks());
+/// let device = burn::tensor::Device::default();
+/// let trained = Finetune::new(&config, &data, &split)
+///     .on_epoch(|e| println!("epoch {}: valid {:?}", e.epoch, e.valid))
+///     .run(&device)?;
+/// println!("test ROC-AUC at the best epoch: {:?}", trained.state.test_at_best());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Finetune<'a> {
+    config: &'a FinetuneConfig,
+    data: &'a MoleculeDataset,
+    split: &'a Split,
+    featurizer: Option<&'a dyn Featurizer>,
+    teacher: Option<&'a TeacherEmbeddings>,
+    run: Option<&'a RunDir>,
+    resume: bool,
+    progress_bar: bool,
+    observer: Option<EpochObserver<'a>>,
+}
+
+/// What [`Finetune::on_epoch`] calls after every epoch.
+type EpochObserver<'a> = Box<dyn FnMut(&FinetuneEpoch) + 'a>;
+
+impl<'a> Finetune<'a> {
+    /// A run of `config` on `data` split by `split`: no teacher, no checkpoints, no progress
+    /// bar, no observer.
+    pub fn new(config: &'a FinetuneConfig, data: &'a MoleculeDataset, split: &'a Split) -> Self {
+        Self {
+            config,
+            data,
+            split,
+            featurizer: None,
+            teacher: None,
+            run: None,
+            resume: false,
+            progress_bar: false,
+            observer: None,
+        }
+    }
+
+    /// The featuriser `data` was made with. By default the [`molkd_graph::FeatureScheme`]
+    /// whose vocabularies the model's encoder has; set it for a featuriser of your own.
+    pub fn featurizer(mut self, featurizer: &'a dyn Featurizer) -> Self {
+        self.featurizer = Some(featurizer);
+        self
+    }
+
+    /// Distils `teacher`'s embeddings of `data` (needs `config.kd`; see
+    /// [`FinetuneConfig::fit_to`]).
+    pub fn teacher(mut self, teacher: impl Into<Option<&'a TeacherEmbeddings>>) -> Self {
+        self.teacher = teacher.into();
+        self
+    }
+
+    /// Writes a checkpoint into `run` after every epoch (and the best model to `run/best`);
+    /// with `resume`, continues from the latest one, ending exactly where an uninterrupted run
+    /// would.
+    pub fn checkpoints(mut self, run: &'a RunDir, resume: bool) -> Self {
+        self.run = Some(run);
+        self.resume = resume;
+        self
+    }
+
+    /// Shows a per-epoch progress bar on stderr when it is a terminal (off by default).
+    pub fn progress_bar(mut self, show: bool) -> Self {
+        self.progress_bar = show;
+        self
+    }
+
+    /// Calls `observer` after every epoch with what it did (scores, loss, time).
+    pub fn on_epoch(mut self, observer: impl FnMut(&FinetuneEpoch) + 'a) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
+    }
+
+    /// Trains on the autodiff twin of `device` (any device will do) and returns the last and
+    /// the best-validation model with the history.
+    ///
+    /// Errors: inputs that do not fit (task count, split positions, molecules the encoder
+    /// cannot take, a distillation set-up without a matching teacher), a checkpoint directory
+    /// holding another run, and a loss that is no longer finite.
+    pub fn run(self, device: &Device) -> Result<Finetuned> {
+        let device = &device.clone().autodiff();
+        let scheme;
+        let featurizer = match self.featurizer {
+            Some(f) => f,
+            None => {
+                let (atom, bond) = self.config.model.encoder.vocab_sizes();
+                scheme = molkd_graph::FeatureScheme::of_vocab(atom, bond).ok_or_else(|| {
+                    TrainError::Invalid(
+                        "the encoder's vocabularies match no feature scheme: pass the \
+                         featuriser the data was made with (`Finetune::featurizer`)"
+                            .into(),
+                    )
+                })?;
+                scheme.featurizer()
+            }
+        };
+        let mut observer = self.observer;
+        train(
+            self.config,
+            featurizer,
+            self.data,
+            self.split,
+            self.teacher,
+            device,
+            self.run,
+            self.resume,
+            self.progress_bar,
+            |epoch| {
+                if let Some(observe) = observer.as_mut() {
+                    observe(epoch);
+                }
+            },
+        )
+    }
+}
+
+/// The training loop behind [`Finetune::run`].
 #[allow(clippy::too_many_arguments)]
-pub fn finetune_student(
+fn train(
     config: &FinetuneConfig,
     featurizer: &dyn Featurizer,
     data: &MoleculeDataset,
@@ -405,6 +544,8 @@ pub fn finetune_student(
     device: &Device,
     run: Option<&RunDir>,
     resume: bool,
+    progress_bar: bool,
+    mut observe: impl FnMut(&FinetuneEpoch),
 ) -> Result<Finetuned> {
     check_inputs(config, data, split, teacher)?;
     let metric = config.metric_for(data.task_type);
@@ -462,7 +603,8 @@ pub fn finetune_student(
         let seed = epoch_seed(config.optim.seed, epoch);
         let mut rng = Generator::new(seed);
         let order = epoch_order(&split.train, seed);
-        let progress = EpochProgress::new(epoch, config.optim.epochs, order.len());
+        let progress =
+            progress_bar.then(|| EpochProgress::new(epoch, config.optim.epochs, order.len()));
         let start = Instant::now();
         let (mut task_sum, mut kd_sum, mut steps) = (0.0, 0.0, 0usize);
         for (step, indices) in order.chunks(config.optim.batch_size).enumerate() {
@@ -501,10 +643,14 @@ pub fn finetune_student(
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let lr = config.optim.lr_at(epoch, step, steps_per_epoch);
             model = optimizer.step(lr, model, grads);
-            progress.advance(indices.len(), task_value);
+            if let Some(p) = &progress {
+                p.advance(indices.len(), task_value);
+            }
         }
         let train_seconds = start.elapsed().as_secs_f64();
-        progress.finish();
+        if let Some(p) = &progress {
+            p.finish();
+        }
         let evaluate = |indices: &[usize]| {
             evaluate_student(
                 metric,
@@ -533,7 +679,7 @@ pub fn finetune_student(
                 best.save(&config.model, &run.path().join(BEST_DIR))?;
             }
         }
-        state.history.push(FinetuneEpoch {
+        let record = FinetuneEpoch {
             epoch,
             train_loss: task_sum / steps.max(1) as f64,
             kd_loss: config.kd.is_some().then(|| kd_sum / steps.max(1) as f64),
@@ -541,9 +687,13 @@ pub fn finetune_student(
             test,
             molecules_per_s: order.len() as f64 / train_seconds.max(1e-9),
             seconds: Some(start.elapsed().as_secs_f64()),
-        });
+        };
+        state.history.push(record);
         if let Some(run) = run {
             run.save(epoch, &model, &config.model, &optimizer, &state)?;
+        }
+        if let Some(record) = state.history.last() {
+            observe(record);
         }
     }
     if state.best_epoch.is_none() {
@@ -554,5 +704,6 @@ pub fn finetune_student(
         best,
         state,
         metric,
+        model_config: config.model.clone(),
     })
 }
