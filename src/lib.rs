@@ -12,10 +12,18 @@
 //! `ndarray` (CPU) and `wgpu` (GPU) decide which are compiled in. [`default_cpu_device`] gives
 //! the fastest CPU backend built; [`DeviceChoice`] picks one by name (`--device` of the CLI
 //! and the examples).
+//!
+//! Cargo features: `flex`, `ndarray` (default), `wgpu`, `vulkan`, `cuda` (backends); `cli`
+//! (default: the `molkd` binary and the modules the examples share, with clap, progress bars
+//! and mimalloc) and `plots` (default: learning curves as SVG, plotters). A project that only
+//! trains and predicts through the library can depend on
+//! `molkd = { version = "0.1", default-features = false, features = ["flex"] }`.
 
-#[cfg(any(feature = "flex", feature = "ndarray"))]
+#[cfg(all(feature = "cli", any(feature = "flex", feature = "ndarray")))]
 pub mod cli;
+#[cfg(feature = "cli")]
 pub mod cli_blend;
+#[cfg(feature = "cli")]
 pub mod cli_student;
 mod device;
 
@@ -48,6 +56,7 @@ pub mod prelude {
         dataset_spec,
     };
 }
+#[cfg(feature = "mimalloc")]
 #[doc(hidden)]
 pub use mimalloc;
 pub use molkd_distill as distill;
@@ -84,6 +93,7 @@ pub fn default_cpu_device() -> burn::tensor::Device {
 ///     assert_eq!(v.len(), 1 << 20);
 /// }
 /// ```
+#[cfg(feature = "mimalloc")]
 #[macro_export]
 macro_rules! use_mimalloc {
     () => {
@@ -100,6 +110,7 @@ macro_rules! use_mimalloc {
 /// memory stays at its peak. molkd's CLI and examples call it first thing in `main`, before any
 /// thread starts (mimalloc's option setter is not thread-safe). It only matters where mimalloc
 /// is the global allocator ([`use_mimalloc!`]); an explicit `MIMALLOC_PURGE_DELAY` wins.
+#[cfg(feature = "mimalloc")]
 pub fn keep_freed_memory() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one integer option, before any other thread exists (see above).
@@ -109,4 +120,5 @@ pub fn keep_freed_memory() {
 
 /// `mi_option_purge_delay`: position 15 of `mi_option_e` in both the v2 and the v3 headers of
 /// the mimalloc that libmimalloc-sys builds, which does not export it as a constant.
+#[cfg(feature = "mimalloc")]
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
