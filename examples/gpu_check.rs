@@ -164,7 +164,7 @@ fn student_step(
     graphs: &[MolGraph],
     device: &Device,
 ) -> (Vec<f32>, Vec<Vec<f32>>) {
-    let batch = Collate::for_gnn(&PretrainGnnFeaturizer)
+    let batch = Collate::new(&PretrainGnnFeaturizer)
         .collate(graphs, device)
         .expect("batch");
     let (model, _) = StudentModel::load(dir, device).expect("load");
@@ -352,7 +352,7 @@ fn throughput(
         report,
         "\n## GIN 5 × 300 student: training molecules/s (forward, backward, Adam)\n\n| batch | old | new | speed-up |\n|---|---|---|---|"
     )?;
-    let collate = Collate::for_gnn(&PretrainGnnFeaturizer);
+    let collate = Collate::new(&PretrainGnnFeaturizer);
     for size in [32usize, 256, 1024] {
         let part = &graphs[..size.min(graphs.len())];
         let batch = collate.collate(part, ad)?;

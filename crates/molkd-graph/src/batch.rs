@@ -76,7 +76,8 @@ impl GraphBatch {
 /// use molkd_graph::{Collate, Featurizer, PretrainGnnFeaturizer};
 /// let f = PretrainGnnFeaturizer;
 /// let graphs = [f.featurize("CCO").unwrap(), f.featurize("c1ccccc1").unwrap()];
-/// let collate = Collate::new(&f).with_self_loops(true).unwrap();
+/// let collate = Collate::new(&f); // pretrain-gnns' scheme: a self-loop per atom
+/// assert!(collate.self_loops());
 /// let batch = collate.collate(&graphs, &Device::default()).unwrap();
 /// assert_eq!(batch.num_nodes(), 9);
 /// assert_eq!(batch.num_edges(), 2 * (2 + 6) + 9);
@@ -90,22 +91,17 @@ pub struct Collate {
 }
 
 impl Collate {
-    /// A collator for graphs made by `featurizer`, without self-loops.
+    /// A collator for graphs made by `featurizer`, as molkd's GNNs take them: with a
+    /// self-loop per atom wherever the scheme has a self-loop bond category (pretrain-gnns'
+    /// GIN adds them; OGB has none). [`Collate::with_self_loops`]`(false)` leaves them out.
     pub fn new(featurizer: &dyn Featurizer) -> Self {
+        let self_loop_bond = featurizer.self_loop_bond().map(<[i64]>::to_vec);
         Self {
             atom_width: featurizer.atom_vocab_sizes().len(),
             bond_width: featurizer.bond_vocab_sizes().len(),
-            self_loop_bond: featurizer.self_loop_bond().map(<[i64]>::to_vec),
-            self_loops: false,
+            self_loops: self_loop_bond.is_some(),
+            self_loop_bond,
         }
-    }
-
-    /// The collator molkd's GNNs train with: self-loops wherever the scheme has a self-loop
-    /// bond category (pretrain-gnns' GIN adds them; OGB has none).
-    pub fn for_gnn(featurizer: &dyn Featurizer) -> Self {
-        let mut collate = Self::new(featurizer);
-        collate.self_loops = collate.self_loop_bond.is_some();
-        collate
     }
 
     /// Adds a self-loop edge per atom carrying the featurizer's self-loop bond category; an

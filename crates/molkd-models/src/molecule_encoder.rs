@@ -232,7 +232,7 @@ impl MoleculeEncoder {
     /// limit, and coordinates when its input needs 3D.
     pub fn collate(&self, featurizer: &dyn Featurizer) -> MoleculeCollate {
         match self {
-            MoleculeEncoder::Gnn(_) => MoleculeCollate::Graph(Collate::for_gnn(featurizer)),
+            MoleculeEncoder::Gnn(_) => MoleculeCollate::Graph(Collate::new(featurizer)),
             MoleculeEncoder::Relation(e) => {
                 MoleculeCollate::Dense(e.transformer.collate().with_coords(e.input.needs_coords()))
             }

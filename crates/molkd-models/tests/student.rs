@@ -315,9 +315,11 @@ fn batches_that_do_not_fit_are_errors() {
             ..
         })
     ));
-    // No self-loops.
+    // No self-loops (left out on purpose: the default collator adds them).
     let f = PretrainGnnFeaturizer;
     let plain = Collate::new(&f)
+        .with_self_loops(false)
+        .unwrap()
         .collate([&f.featurize("CCO").unwrap()], &device)
         .unwrap();
     assert!(matches!(

@@ -207,7 +207,7 @@ fn a_student_form_teacher_embeds_through_the_students_gnn() {
         .map(|t| Reaction::parse(t).unwrap().featurize(&f).unwrap())
         .collect();
     let refs: Vec<&ReactionGraph> = graphs.iter().collect();
-    let batch = Collate::for_gnn(&f)
+    let batch = Collate::new(&f)
         .collate_reactions(&refs, &device)
         .unwrap();
     let config =

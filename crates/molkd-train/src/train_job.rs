@@ -95,7 +95,7 @@ pub struct TrainReport {
     pub process_seconds: Option<f64>,
 }
 
-/// Runs a training job on `device` (an autodiff device).
+/// Runs a training job on `device` (training on its autodiff twin).
 pub fn run_train_job(job: &TrainJob, device: &Device) -> Result<TrainReport> {
     if job.targets.is_empty() {
         return Err(TrainError::Invalid("no target columns given".into()));

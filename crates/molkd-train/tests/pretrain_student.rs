@@ -120,7 +120,7 @@ fn attribute_masking_learns_resumes_exactly_and_initialises_a_student() {
     let (pretrained, _) = GnnPretrainModel::load(&saved.join("model"), &device).expect("load");
     // Same parameters and BatchNorm statistics: the same node states at inference.
     let host = device.clone().without_autodiff();
-    let batch = Collate::for_gnn(f)
+    let batch = Collate::new(f)
         .collate(data.graphs.iter().take(4), &host)
         .expect("batch");
     let states = |m: &molkd_models::GnnEncoder| {
@@ -241,7 +241,7 @@ fn a_student_form_teacher_starts_a_student_and_a_plain_one_is_refused() {
     else {
         unreachable!("GNNs of the student's form")
     };
-    let batch = Collate::for_gnn(f)
+    let batch = Collate::new(f)
         .collate(
             ["CCO", "c1ccccc1N"]
                 .iter()

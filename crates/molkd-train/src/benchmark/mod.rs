@@ -320,7 +320,7 @@ fn slug(method: &str, epochs: usize, seed: u64) -> String {
     format!("{clean}-e{epochs}-seed{seed}")
 }
 
-/// Runs `job` on `device` (an autodiff device), skipping runs already in the results file,
+/// Runs `job` on `device` (training on its autodiff twin), skipping runs already in the results file,
 /// and returns all results of the data set (earlier runs included).
 pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkResults> {
     if job.seeds.is_empty() {

@@ -55,7 +55,7 @@ impl TeacherEmbeddings {
             refeaturized.iter().collect()
         };
         // Collated as in pre-training: with self-loops wherever the scheme has them.
-        let collate = Collate::for_gnn(featurizer);
+        let collate = Collate::new(featurizer);
         let mut values = Vec::with_capacity(graphs.len() * config.d_model);
         for chunk in graphs.chunks(512) {
             let batch = collate.collate(chunk.iter().copied(), &device)?;

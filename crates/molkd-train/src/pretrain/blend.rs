@@ -353,7 +353,7 @@ impl PretrainObjective for BlendObjective<'_> {
 /// Pre-trains on the molecules `train` of `data` (which must have coordinates), scoring the
 /// first `eval_size` of `valid` after every epoch and writing a checkpoint to `run` after
 /// every epoch; `resume` continues from the latest one, ending where an uninterrupted run
-/// would. `device` should be an autodiff device.
+/// would. Trains on the autodiff twin of `device`.
 #[allow(clippy::too_many_arguments)]
 pub fn pretrain_blend(
     config: &BlendPretrainConfig,

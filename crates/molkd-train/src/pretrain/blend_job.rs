@@ -68,7 +68,7 @@ pub struct BlendReport {
     pub outcome: PretrainOutcome<BlendEpoch, BlendEval>,
 }
 
-/// Runs `job` on `device` (an autodiff device).
+/// Runs `job` on `device` (training on its autodiff twin).
 pub fn run_blend_job(job: &BlendJob, device: &Device) -> Result<BlendReport> {
     crate::data::table::open_text(&job.data)?;
     let out = OutputDir::open(&job.out, job.existing, &BLEND_OUTPUTS)?;

@@ -129,7 +129,7 @@ impl<E> Default for PretrainHistory<E> {
 /// to `run` after every epoch. With `resume`, continues from the run's latest checkpoint
 /// (refused when its model configuration differs); the data order and random draws are
 /// seeded per epoch and the optimiser moments restored, so a resumed run ends where an
-/// uninterrupted one would. `device` should be an autodiff device.
+/// uninterrupted one would. Trains on the autodiff twin of `device` (any device will do).
 ///
 /// Returns the trained model and every epoch's record, including those before a resume.
 pub fn pretrain<O: PretrainObjective>(
@@ -139,6 +139,7 @@ pub fn pretrain<O: PretrainObjective>(
     run: &RunDir,
     resume: bool,
 ) -> Result<(O::Model, Vec<O::Epoch>)> {
+    let device = &device.clone().autodiff();
     let optim = objective.optim();
     optim.validate()?;
     let restored = run.resume_matching::<O::Model, PretrainHistory<O::Epoch>>(

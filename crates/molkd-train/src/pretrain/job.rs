@@ -103,7 +103,7 @@ fn split_indices(
 /// What `pretrain-teacher` writes into its output directory (and `--overwrite` removes).
 pub const PRETRAIN_OUTPUTS: [&str; 4] = ["run", "teacher", "report.json", "report.md"];
 
-/// Runs `job` on `device` (an autodiff device).
+/// Runs `job` on `device` (training on its autodiff twin).
 pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainReport> {
     // A missing or unreadable input fails before the output directory is touched.
     crate::data::table::open_text(&job.data)?;
@@ -145,7 +145,7 @@ pub fn run_pretrain_job(job: &PretrainJob, device: &Device) -> Result<PretrainRe
             job.load.drop_unchanged_reactants,
         )
         .with_fields("config", &job.config, job.config.optim.resumable_settings());
-    let collate = molkd_graph::Collate::for_gnn(featurizer);
+    let collate = molkd_graph::Collate::new(featurizer);
     let outcome = HeldOutRun {
         out: &out,
         model_dir: "teacher",
@@ -217,7 +217,7 @@ pub fn evaluate_teacher_file(
             path.display()
         )));
     }
-    let collate = molkd_graph::Collate::for_gnn(featurizer);
+    let collate = molkd_graph::Collate::new(featurizer);
     let eval = evaluate_teacher(&model, &collate, &data, &indices, device)?;
     Ok((eval, indices.len()))
 }

@@ -235,7 +235,7 @@ impl PretrainObjective for TeacherObjective<'_> {
 /// latest checkpoint (a resumed run ends where an uninterrupted one would: the data order is
 /// seeded per epoch, and the optimizer moments are restored).
 ///
-/// `device` should be an autodiff device.
+/// Trains on the autodiff twin of `device`.
 #[allow(clippy::too_many_arguments)]
 pub fn pretrain_teacher(
     config: &TeacherPretrainConfig,
@@ -269,7 +269,7 @@ pub fn pretrain_teacher(
     let objective = TeacherObjective {
         config,
         data,
-        collate: Collate::for_gnn(featurizer),
+        collate: Collate::new(featurizer),
         valid: valid.iter().copied().take(config.eval_size).collect(),
         needs_yield,
     };

@@ -495,7 +495,7 @@ fn objective<'a>(
     Ok(StudentObjective {
         config,
         data,
-        collate: Collate::for_gnn(featurizer),
+        collate: Collate::new(featurizer),
         masking,
         sampling,
         valid: valid.iter().copied().take(config.eval_size).collect(),
@@ -520,7 +520,7 @@ pub fn evaluate_student_pretext(
 /// `featurizer`, which must be the pretrain-gnns scheme for attribute masking), scoring the
 /// first `eval_size` of `valid` after every epoch and checkpointing every epoch to `run`;
 /// `resume` continues from the latest checkpoint, ending where an uninterrupted run would.
-/// `device` should be an autodiff device.
+/// Trains on the autodiff twin of `device`.
 #[allow(clippy::too_many_arguments)]
 pub fn pretrain_student(
     config: &StudentPretrainConfig,

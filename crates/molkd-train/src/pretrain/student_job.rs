@@ -67,7 +67,7 @@ pub struct StudentPretrainReport {
     pub outcome: PretrainOutcome<StudentPretrainEpoch, PretextScores>,
 }
 
-/// Runs `job` on `device` (an autodiff device).
+/// Runs `job` on `device` (training on its autodiff twin).
 pub fn run_student_pretrain_job(
     job: &StudentPretrainJob,
     device: &Device,
