@@ -207,9 +207,7 @@ fn a_student_form_teacher_embeds_through_the_students_gnn() {
         .map(|t| Reaction::parse(t).unwrap().featurize(&f).unwrap())
         .collect();
     let refs: Vec<&ReactionGraph> = graphs.iter().collect();
-    let batch = Collate::new(&f)
-        .collate_reactions(&refs, &device)
-        .unwrap();
+    let batch = Collate::new(&f).collate_reactions(&refs, &device).unwrap();
     let config =
         TeacherModelConfig::new(f.atom_vocab_sizes().to_vec(), f.bond_vocab_sizes().to_vec())
             .with_conv(ConvKind::Gin)

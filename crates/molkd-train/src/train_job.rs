@@ -68,6 +68,46 @@ pub struct TrainJob {
     pub existing: ExistingRun,
 }
 
+impl TrainJob {
+    /// A job training on the `targets` of `csv` (SMILES in column `smiles`) into `out`, with
+    /// chemprop's and pretrain-gnns' defaults: classification, pretrain-gnns features, scaffold
+    /// split 80/10/10, the pretrain-gnns protocol ([`FinetuneConfig::protocol`]: GIN 5 × 300,
+    /// 100 epochs, batch 32, Adam 1e-3, seed 0), no teacher, an `out` holding anything
+    /// refused. Change any field before running it.
+    ///
+    /// ```no_run
+    /// use molkd_train::{ExistingRun, TaskType, TrainJob, run_train_job};
+    /// # fn main() -> molkd_train::Result<()> {
+    /// let mut job = TrainJob::new("solubility.csv", ["logS"], "runs/solubility");
+    /// job.task_type = TaskType::Regression;
+    /// job.existing = ExistingRun::Resume;
+    /// let report = run_train_job(&job, &burn::tensor::Device::default())?;
+    /// println!("{}", report.outcome.summary(report.metric));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new<S: Into<String>>(
+        csv: impl Into<PathBuf>,
+        targets: impl IntoIterator<Item = S>,
+        out: impl Into<PathBuf>,
+    ) -> Self {
+        let targets: Vec<String> = targets.into_iter().map(Into::into).collect();
+        let scheme = FeatureScheme::PretrainGnns;
+        Self {
+            csv: csv.into(),
+            smiles_column: "smiles".into(),
+            config: FinetuneConfig::protocol(scheme.featurizer(), targets.len().max(1)),
+            targets,
+            task_type: TaskType::Classification,
+            scheme,
+            split: SplitKind::Scaffold,
+            teacher: None,
+            out: out.into(),
+            existing: ExistingRun::Refuse,
+        }
+    }
+}
+
 /// What `train` measured (`OUT/report.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainReport {
