@@ -160,48 +160,57 @@ impl BlendReport {
              {} validation, {} test; {:.0} s of training.\n",
             self.data, o.train, self.split_seed, o.valid, o.test, o.train_seconds
         );
-        let _ = writeln!(
-            md,
-            "## Held-out test molecules (same blends)\n\n| model | SPD CE | edge CE | direction 1−cos | denoise 1−cos | total | SPD acc. where SPD hidden | direction error (°) where only 2D |\n|---|---|---|---|---|---|---|---|"
-        );
-        for (name, e) in [
-            ("untrained", &o.test_untrained),
-            ("pre-trained", &o.test_trained),
-        ] {
-            let l = &e.losses;
-            let _ = writeln!(
-                md,
-                "| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} |",
-                l.spd,
-                l.edge,
-                l.direction,
-                l.denoise,
-                l.total,
-                fmt_opt(e.hidden_spd_accuracy, 4),
-                fmt_opt(e.hidden_direction_error_deg, 1)
-            );
-        }
-        let _ = writeln!(
-            md,
-            "\n## Per epoch (validation)\n\n| epoch | train total | valid SPD | valid edge | valid direction | valid denoise | valid total | SPD acc. hidden | dir. error (°) 2D-only | mol/s |\n|---|---|---|---|---|---|---|---|---|---|"
-        );
-        for e in &o.history {
-            let v = &e.valid.losses;
-            let _ = writeln!(
-                md,
-                "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} | {:.0} |",
-                e.epoch,
-                e.train.total,
-                v.spd,
-                v.edge,
-                v.direction,
-                v.denoise,
-                v.total,
-                fmt_opt(e.valid.hidden_spd_accuracy, 4),
-                fmt_opt(e.valid.hidden_direction_error_deg, 1),
-                e.molecules_per_s
-            );
-        }
+        md.push_str("## Held-out test molecules (same blends)\n\n");
+        md.push_str(&o.held_out_table(
+            "model",
+            "pre-trained",
+            &[
+                "SPD CE",
+                "edge CE",
+                "direction 1−cos",
+                "denoise 1−cos",
+                "total",
+                "SPD acc. where SPD hidden",
+                "direction error (°) where only 2D",
+            ],
+            |e| {
+                let mut cells = losses_cells(&e.losses);
+                cells.push(fmt_opt(e.hidden_spd_accuracy, 4));
+                cells.push(fmt_opt(e.hidden_direction_error_deg, 1));
+                cells
+            },
+        ));
+        md.push_str("\n## Per epoch (validation)\n\n");
+        md.push_str(&o.epoch_table(
+            &[
+                "epoch",
+                "train total",
+                "valid SPD",
+                "valid edge",
+                "valid direction",
+                "valid denoise",
+                "valid total",
+                "SPD acc. hidden",
+                "dir. error (°) 2D-only",
+                "mol/s",
+            ],
+            |e| {
+                let mut cells = vec![e.epoch.to_string(), format!("{:.4}", e.train.total)];
+                cells.extend(losses_cells(&e.valid.losses));
+                cells.push(fmt_opt(e.valid.hidden_spd_accuracy, 4));
+                cells.push(fmt_opt(e.valid.hidden_direction_error_deg, 1));
+                cells.push(format!("{:.0}", e.molecules_per_s));
+                cells
+            },
+        ));
         md
     }
+}
+
+/// The four losses and their weighted total, as table cells.
+fn losses_cells(l: &super::blend::BlendLossValues) -> Vec<String> {
+    [l.spd, l.edge, l.direction, l.denoise, l.total]
+        .iter()
+        .map(|v| format!("{v:.4}"))
+        .collect()
 }

@@ -12,6 +12,7 @@ use molkd_models::Checkpointed;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::fmt::markdown_table;
 use crate::run_dir::{ExistingRun, OutputDir, RunDir, RunIdentity, run_seconds, write_json};
 
 /// An epoch record that knows its wall time (`None` in checkpoints that predate it).
@@ -46,6 +47,41 @@ pub struct PretrainOutcome<E, S> {
     /// `None` when read from a report written before it was recorded.
     #[serde(default)]
     pub process_seconds: Option<f64>,
+}
+
+impl<E, S> PretrainOutcome<E, S> {
+    /// The held-out comparison as a Markdown table: one row for the untrained architecture and
+    /// one for the trained model (`trained_label`), `cells` giving a score's columns after
+    /// `first` (the row label's header).
+    pub(crate) fn held_out_table(
+        &self,
+        first: &str,
+        trained_label: &str,
+        columns: &[&str],
+        cells: impl Fn(&S) -> Vec<String>,
+    ) -> String {
+        let header: Vec<&str> = std::iter::once(first)
+            .chain(columns.iter().copied())
+            .collect();
+        markdown_table(
+            &header,
+            [
+                ("untrained", &self.test_untrained),
+                (trained_label, &self.test_trained),
+            ]
+            .into_iter()
+            .map(|(name, scores)| std::iter::once(name.to_string()).chain(cells(scores))),
+        )
+    }
+
+    /// The per-epoch history as a Markdown table with `columns`, one row per epoch.
+    pub(crate) fn epoch_table(
+        &self,
+        columns: &[&str],
+        cells: impl Fn(&E) -> Vec<String>,
+    ) -> String {
+        markdown_table(columns, self.history.iter().map(cells))
+    }
 }
 
 /// A pre-training job's run once its items are chosen: where it writes, what identifies it,

@@ -243,46 +243,45 @@ impl PretrainReport {
             self.scheme,
             o.train_seconds
         );
-        let _ = writeln!(
-            s,
-            "| epoch | train loss | valid MRR | valid Hit@1 | valid Hit@10 | yield Spearman | reactions/s |"
-        );
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
-        for e in &o.history {
-            let _ = writeln!(
-                s,
-                "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {:.0} |",
-                e.epoch,
-                e.train_loss,
-                e.valid.retrieval.mrr,
-                e.valid.retrieval.hit_at_1,
-                e.valid.retrieval.hit_at_10,
-                fmt_opt(e.valid.yield_spearman, 4),
-                e.reactions_per_s
-            );
-        }
-        let _ = writeln!(
-            s,
-            "\n| test ({} reactions) | MRR | Hit@1 | Hit@3 | Hit@5 | Hit@10 | yield Spearman |",
-            o.test
-        );
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
-        for (name, e) in [
-            ("untrained", &o.test_untrained),
-            ("trained", &o.test_trained),
-        ] {
-            let r = &e.retrieval;
-            let _ = writeln!(
-                s,
-                "| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {} |",
-                r.mrr,
-                r.hit_at_1,
-                r.hit_at_3,
-                r.hit_at_5,
-                r.hit_at_10,
-                fmt_opt(e.yield_spearman, 4)
-            );
-        }
+        s.push_str(&o.epoch_table(
+            &[
+                "epoch",
+                "train loss",
+                "valid MRR",
+                "valid Hit@1",
+                "valid Hit@10",
+                "yield Spearman",
+                "reactions/s",
+            ],
+            |e| {
+                let r = &e.valid.retrieval;
+                vec![
+                    e.epoch.to_string(),
+                    format!("{:.4}", e.train_loss),
+                    format!("{:.4}", r.mrr),
+                    format!("{:.4}", r.hit_at_1),
+                    format!("{:.4}", r.hit_at_10),
+                    fmt_opt(e.valid.yield_spearman, 4),
+                    format!("{:.0}", e.reactions_per_s),
+                ]
+            },
+        ));
+        s.push('\n');
+        s.push_str(&o.held_out_table(
+            &format!("test ({} reactions)", o.test),
+            "trained",
+            &["MRR", "Hit@1", "Hit@3", "Hit@5", "Hit@10", "yield Spearman"],
+            |e| {
+                let r = &e.retrieval;
+                let mut cells: Vec<String> =
+                    [r.mrr, r.hit_at_1, r.hit_at_3, r.hit_at_5, r.hit_at_10]
+                        .iter()
+                        .map(|v| format!("{v:.4}"))
+                        .collect();
+                cells.push(fmt_opt(e.yield_spearman, 4));
+                cells
+            },
+        ));
         s
     }
 }

@@ -19,7 +19,7 @@ use super::student::{
 };
 use crate::data::{MoleculeSource, ReactionLoadOptions, SourceCount, load_reaction_molecules};
 use crate::error::{Result, TrainError};
-use crate::fmt::fmt_opt;
+use crate::fmt::{fmt_opt, markdown_table};
 use crate::run_dir::{ExistingRun, OutputDir, RunIdentity};
 use crate::split::random_split_sizes;
 
@@ -176,50 +176,53 @@ impl StudentPretrainReport {
             o.test,
             o.train_seconds
         );
-        let _ = writeln!(
-            md,
-            "| file | reactions | components | new molecules |\n|---|---|---|---|"
-        );
-        for s in &self.sources {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                s.file, s.reactions, s.components, s.new_molecules
-            );
-        }
-        let _ = writeln!(
-            md,
-            "\n## Held-out test molecules (same draws)\n\n| model | loss | accuracy | bond accuracy |\n|---|---|---|---|"
-        );
-        for (name, e) in [
-            ("untrained", &o.test_untrained),
-            ("pre-trained", &o.test_trained),
-        ] {
-            let _ = writeln!(
-                md,
-                "| {name} | {:.4} | {} | {} |",
-                e.loss,
-                fmt_opt(e.accuracy, 4),
-                fmt_opt(e.bond_accuracy, 4)
-            );
-        }
-        let _ = writeln!(
-            md,
-            "\n## Per epoch\n\n| epoch | train loss | train accuracy | valid loss | valid accuracy | valid bond accuracy | mol/s |\n|---|---|---|---|---|---|---|"
-        );
-        for e in &o.history {
-            let _ = writeln!(
-                md,
-                "| {} | {:.4} | {} | {:.4} | {} | {} | {:.0} |",
-                e.epoch,
-                e.train.loss,
-                fmt_opt(e.train.accuracy, 4),
-                e.valid.loss,
-                fmt_opt(e.valid.accuracy, 4),
-                fmt_opt(e.valid.bond_accuracy, 4),
-                e.molecules_per_s
-            );
-        }
+        md.push_str(&markdown_table(
+            &["file", "reactions", "components", "new molecules"],
+            self.sources.iter().map(|s| {
+                [
+                    s.file.clone(),
+                    s.reactions.to_string(),
+                    s.components.to_string(),
+                    s.new_molecules.to_string(),
+                ]
+            }),
+        ));
+        md.push_str("\n## Held-out test molecules (same draws)\n\n");
+        md.push_str(&o.held_out_table(
+            "model",
+            "pre-trained",
+            &["loss", "accuracy", "bond accuracy"],
+            |e| {
+                vec![
+                    format!("{:.4}", e.loss),
+                    fmt_opt(e.accuracy, 4),
+                    fmt_opt(e.bond_accuracy, 4),
+                ]
+            },
+        ));
+        md.push_str("\n## Per epoch\n\n");
+        md.push_str(&o.epoch_table(
+            &[
+                "epoch",
+                "train loss",
+                "train accuracy",
+                "valid loss",
+                "valid accuracy",
+                "valid bond accuracy",
+                "mol/s",
+            ],
+            |e| {
+                vec![
+                    e.epoch.to_string(),
+                    format!("{:.4}", e.train.loss),
+                    fmt_opt(e.train.accuracy, 4),
+                    format!("{:.4}", e.valid.loss),
+                    fmt_opt(e.valid.accuracy, 4),
+                    fmt_opt(e.valid.bond_accuracy, 4),
+                    format!("{:.0}", e.molecules_per_s),
+                ]
+            },
+        ));
         md
     }
 }
