@@ -6,7 +6,30 @@
 //! - [`graph`]: SMILES / reaction parsing, featurisation, scaffolds, batching, message passing;
 //! - [`models`]: encoders, readouts, heads, teacher and student models;
 //! - [`distill`]: reaction pre-training, distillation and task losses;
-//! - [`train`]: data sets, splits, metrics, training loops, checkpoints.
+//! - [`train`]: data sets, splits, metrics, training loops, checkpoints;
+//! - [`prelude`]: what a training or prediction program needs most.
+//!
+//! The molecule model ([`models::StudentModel`], the pretrain-gnns GIN 5 × 300 by default) on
+//! a batch of two molecules, untrained:
+//!
+//! ```
+//! use molkd::prelude::*;
+//! use molkd::graph::MoleculeCollate;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let device = molkd::default_cpu_device();
+//! let scheme = FeatureScheme::PretrainGnns;
+//! let config = FinetuneConfig::protocol(scheme.featurizer(), 1).model;
+//! let model = config.init(&device)?;
+//! let graphs = [scheme.featurizer().featurize("CCO")?, scheme.featurizer().featurize("c1ccccc1N")?];
+//! let collate: MoleculeCollate = model.collate(scheme.featurizer());
+//! let batch = collate.collate(graphs.iter(), &device)?;
+//! model.check(&batch)?;
+//! let logits = model.infer(&batch).predictions; // [2, 1]
+//! assert_eq!(logits.dims(), [2, 1]);
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Backends are chosen at run time through [`burn::tensor::Device`]; the cargo features `flex`,
 //! `ndarray` (CPU) and `wgpu` (GPU) decide which are compiled in. [`default_cpu_device`] gives
