@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{BenchmarkResults, BenchmarkRun, SeedScores, display_scale, mean_pm_std, mean_std};
-use crate::data::MOLECULENET;
+use crate::data::{MOLECULENET, Qm9Target};
 use crate::error::{Result, TrainError};
 use crate::run_dir::read_json;
 
@@ -29,9 +29,10 @@ impl ScoreAt {
     }
 }
 
-/// Loads `DIR/<dataset>.json` for every registry data set that has one, in registry order.
-/// Other files are ignored; a registry-named file that is not a results file is an error
-/// naming it.
+/// Loads `DIR/<dataset>.json` for every registry data set that has one, in registry order,
+/// then `DIR/qm9-<target>.json` for every QM9 target that has one (`examples/qm9.rs`).
+/// Other files are ignored; a file of one of those names that is not a results file is an
+/// error naming it.
 pub fn load_results(dir: &Path) -> Result<Vec<BenchmarkResults>> {
     if !dir.is_dir() {
         return Err(TrainError::Invalid(format!(
@@ -40,8 +41,12 @@ pub fn load_results(dir: &Path) -> Result<Vec<BenchmarkResults>> {
         )));
     }
     let mut all = Vec::new();
-    for spec in &MOLECULENET {
-        let path = dir.join(format!("{}.json", spec.name));
+    let names = MOLECULENET
+        .iter()
+        .map(|spec| spec.name.to_string())
+        .chain(Qm9Target::ALL.iter().map(|t| format!("qm9-{}", t.name())));
+    for name in names {
+        let path = dir.join(format!("{name}.json"));
         if path.is_file() {
             let results: BenchmarkResults = read_json(&path)?;
             all.push(results);
@@ -155,7 +160,11 @@ mod tests {
     fn loading_reads_registry_files_in_registry_order() {
         let dir = std::env::temp_dir().join(format!("molkd-table-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for r in [set("bace", vec![]), set("bbbp", vec![])] {
+        for r in [
+            set("qm9-gap", vec![]),
+            set("bace", vec![]),
+            set("bbbp", vec![]),
+        ] {
             let text = serde_json::to_string(&r).unwrap();
             std::fs::write(dir.join(format!("{}.json", r.dataset)), text).unwrap();
         }
@@ -165,7 +174,8 @@ mod tests {
             .into_iter()
             .map(|r| r.dataset)
             .collect();
-        assert_eq!(names, ["bbbp", "bace"]);
+        // QM9 targets (examples/qm9.rs) after the MoleculeNet sets.
+        assert_eq!(names, ["bbbp", "bace", "qm9-gap"]);
 
         std::fs::write(dir.join("tox21.json"), "{").unwrap();
         let err = load_results(&dir).unwrap_err().to_string();
