@@ -53,12 +53,17 @@ pub enum BenchmarkSet {
     Qm9(Qm9Benchmark),
 }
 
+/// The results name of a QM9 target's set, `qm9-<target>` (its `<name>.json` and `.md`).
+pub(crate) fn qm9_set_name(target: Qm9Target) -> String {
+    format!("qm9-{}", target.name())
+}
+
 impl BenchmarkSet {
     /// The name of the results files: the registry name, or `qm9-<target>`.
     pub fn name(&self) -> String {
         match self {
             BenchmarkSet::MoleculeNet(spec) => spec.name.to_string(),
-            BenchmarkSet::Qm9(q) => format!("qm9-{}", q.target.name()),
+            BenchmarkSet::Qm9(q) => qm9_set_name(q.target),
         }
     }
 

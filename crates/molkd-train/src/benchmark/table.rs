@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::set::qm9_set_name;
 use super::{BenchmarkResults, BenchmarkRun, SeedScores, display_scale, mean_pm_std, mean_std};
 use crate::data::{MOLECULENET, Qm9Target};
 use crate::error::{Result, TrainError};
@@ -44,7 +45,7 @@ pub fn load_results(dir: &Path) -> Result<Vec<BenchmarkResults>> {
     let names = MOLECULENET
         .iter()
         .map(|spec| spec.name.to_string())
-        .chain(Qm9Target::ALL.iter().map(|t| format!("qm9-{}", t.name())));
+        .chain(Qm9Target::ALL.iter().map(|&t| qm9_set_name(t)));
     for name in names {
         let path = dir.join(format!("{name}.json"));
         if path.is_file() {
