@@ -144,20 +144,57 @@ impl SeedScores {
 }
 
 /// The method label of a configuration: the encoder (a GNN's layer kind, or `moleblend-2d`
-/// etc.), plus the distillation loss.
-pub fn method_label(config: &FinetuneConfig) -> String {
+/// etc.), the pre-training it starts from, and the distillation loss with its teacher.
+///
+/// The teacher is named by its pre-training's output directory, except the default one
+/// (`molkd pretrain-teacher`'s `results/teacher`, named `teacher`), which earlier records
+/// leave unnamed: `gin+kd-relational(λ=1,τ=0.1)` is that teacher,
+/// `gin+kd-relational(λ=1,τ=0.1,teacher=gin-teacher)` the one in `gin-teacher/`. So runs
+/// from two teachers never share a label, and a results file never takes one teacher's
+/// run for another's.
+///
+/// ```
+/// use std::path::Path;
+///
+/// use molkd_distill::{KdConfig, KdForm};
+/// use molkd_graph::PretrainGnnFeaturizer;
+/// use molkd_train::benchmark::method_label;
+/// use molkd_train::finetune::FinetuneConfig;
+///
+/// let mut config = FinetuneConfig::protocol(&PretrainGnnFeaturizer, 12);
+/// assert_eq!(method_label(&config, None), "gin");
+/// config.kd = Some(KdConfig::new().with_form(KdForm::Relational));
+/// let default = Path::new("results/teacher/teacher");
+/// assert_eq!(method_label(&config, Some(default)), "gin+kd-relational(λ=1,τ=0.1)");
+/// let other = Path::new("runs/gin-teacher/teacher");
+/// assert_eq!(
+///     method_label(&config, Some(other)),
+///     "gin+kd-relational(λ=1,τ=0.1,teacher=gin-teacher)"
+/// );
+/// ```
+pub fn method_label(config: &FinetuneConfig, teacher: Option<&std::path::Path>) -> String {
     let mut conv = config.model.encoder.label();
     if let Some(dir) = &config.init {
         conv = format!("{conv}+init-{}", init_name(dir));
     }
     match &config.kd {
         None => conv,
-        Some(kd) => format!(
-            "{conv}+kd-{}(λ={},τ={})",
-            kd.form, kd.lambda, kd.temperature
-        ),
+        Some(kd) => {
+            let teacher = teacher
+                .map(init_name)
+                .filter(|name| name != DEFAULT_TEACHER_NAME)
+                .map_or_else(String::new, |name| format!(",teacher={name}"));
+            format!(
+                "{conv}+kd-{}(λ={},τ={}{teacher})",
+                kd.form, kd.lambda, kd.temperature
+            )
+        }
     }
 }
+
+/// The output directory name of the default teacher pre-training (`results/teacher`), which
+/// method labels leave unnamed.
+const DEFAULT_TEACHER_NAME: &str = "teacher";
 
 /// The name a pre-training goes by in method labels: its output directory's name (the
 /// directory above `model/` when `--init` names that).
@@ -347,8 +384,8 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
         );
     }
     let method = match job.dataset.fixed_split_seed() {
-        Some(s) => format!("{}@split{s}", method_label(&config)),
-        None => method_label(&config),
+        Some(s) => format!("{}@split{s}", method_label(&config, job.teacher.as_deref())),
+        None => method_label(&config, job.teacher.as_deref()),
     };
     // What each run's checkpoints must match to be resumed.
     let fingerprint = data.fingerprint();
