@@ -150,8 +150,8 @@ impl SeedScores {
 /// (`molkd pretrain-teacher`'s `results/teacher`, named `teacher`), which earlier records
 /// leave unnamed: `gin+kd-relational(λ=1,τ=0.1)` is that teacher,
 /// `gin+kd-relational(λ=1,τ=0.1,teacher=gin-teacher)` the one in `gin-teacher/`. So runs
-/// from two teachers never share a label, and a results file never takes one teacher's
-/// run for another's.
+/// from teachers in differently named directories never share a label, and a results file
+/// does not take one such teacher's run for another's.
 ///
 /// ```
 /// use std::path::Path;
