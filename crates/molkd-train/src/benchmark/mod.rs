@@ -383,9 +383,10 @@ pub fn run_benchmark(job: &BenchmarkJob, device: &Device) -> Result<BenchmarkRes
             start.elapsed()
         );
     }
+    let label = method_label(&config, job.teacher.as_deref());
     let method = match job.dataset.fixed_split_seed() {
-        Some(s) => format!("{}@split{s}", method_label(&config, job.teacher.as_deref())),
-        None => method_label(&config, job.teacher.as_deref()),
+        Some(s) => format!("{label}@split{s}"),
+        None => label,
     };
     // What each run's checkpoints must match to be resumed.
     let fingerprint = data.fingerprint();
