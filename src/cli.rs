@@ -61,7 +61,7 @@ pub struct PretrainTeacherArgs {
     #[arg(long, default_value = "uspto-yields")]
     pub format: ReactionFormat,
     /// Output directory (run/ checkpoints, teacher/ model, report.json, report.md).
-    #[arg(long, default_value = "results/teacher")]
+    #[arg(long, default_value = crate::train::pretrain::DEFAULT_TEACHER_DIR)]
     pub out: PathBuf,
     /// Loss: info-nce, molr, yield-weighted, yield-adaptive-margin or yield-regression.
     /// Default by measurement (docs/benchmarks.md, "Ablation"): info-nce had the best retrieval

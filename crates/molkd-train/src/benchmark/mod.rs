@@ -182,7 +182,7 @@ pub fn method_label(config: &FinetuneConfig, teacher: Option<&std::path::Path>) 
         Some(kd) => {
             let teacher = teacher
                 .map(init_name)
-                .filter(|name| name != DEFAULT_TEACHER_NAME)
+                .filter(|name| Some(name.as_str()) != default_teacher_name())
                 .map_or_else(String::new, |name| format!(",teacher={name}"));
             format!(
                 "{conv}+kd-{}(λ={},τ={}{teacher})",
@@ -192,9 +192,13 @@ pub fn method_label(config: &FinetuneConfig, teacher: Option<&std::path::Path>) 
     }
 }
 
-/// The output directory name of the default teacher pre-training (`results/teacher`), which
-/// method labels leave unnamed.
-const DEFAULT_TEACHER_NAME: &str = "teacher";
+/// The directory name of the default teacher pre-training
+/// ([`crate::pretrain::DEFAULT_TEACHER_DIR`]), which method labels leave unnamed.
+fn default_teacher_name() -> Option<&'static str> {
+    std::path::Path::new(crate::pretrain::DEFAULT_TEACHER_DIR)
+        .file_name()
+        .and_then(|name| name.to_str())
+}
 
 /// The name a pre-training goes by in method labels: its output directory's name (the
 /// directory above `model/` when `--init` names that).

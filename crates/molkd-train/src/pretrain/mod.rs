@@ -26,6 +26,11 @@ use crate::metrics::{RetrievalMetrics, RetrievalOptions, product_retrieval, spea
 use crate::optim::OptimConfig;
 use crate::run_dir::RunDir;
 
+/// Where `molkd pretrain-teacher` writes by default (its `--out`); distillation results
+/// leave the teacher in this directory unnamed in their method labels
+/// ([`crate::benchmark::method_label`]).
+pub const DEFAULT_TEACHER_DIR: &str = "results/teacher";
+
 /// Everything a teacher pre-training run needs besides the data.
 #[derive(Config, Debug)]
 pub struct TeacherPretrainConfig {
