@@ -10,7 +10,9 @@ use molkd::cli::{
 use molkd::cli_student::StudentPretrainRun;
 use molkd::graph::{FeatureScheme, OgbFeaturizer};
 use molkd::train::TrainError;
-use molkd::train::benchmark::{ScoreAt, comparison_table, load_results, paired_table};
+use molkd::train::benchmark::{
+    ScoreAt, comparison_table, load_results, paired_table, pooled_table,
+};
 use molkd::train::data::{data_dir, dataset_spec};
 use molkd::train::featurize_file::{featurize_file, relations_file};
 use molkd::train::output::write_output;
@@ -130,7 +132,8 @@ enum Command {
         #[arg(long)]
         last_epoch: bool,
         /// Also print, per data set, every method against this one (e.g. `gin`) on the seeds
-        /// both ran: mean and per-seed differences.
+        /// both ran: mean and per-seed differences; then, over the data sets, the differences
+        /// pooled (mean ± standard error, how many better, sign test).
         #[arg(long, value_name = "METHOD")]
         baseline: Option<String>,
         /// Also print, per data set, every run: seed, best-validation epoch, its scores, the
@@ -295,6 +298,9 @@ fn run(cli: Cli) -> CliResult {
                         Some(table) => print!("\n{}, against {baseline}:\n\n{table}", set.dataset),
                         None => println!("\n{}: no {baseline} runs to pair with", set.dataset),
                     }
+                }
+                if let Some(table) = pooled_table(&results, &baseline, at) {
+                    print!("\n{table}");
                 }
             }
             if per_seed {

@@ -81,6 +81,20 @@ fn bbbp_sweep_writes_results_and_resumes() {
         paired.contains("bbbp, against gin:") && paired.contains("| Δ vs gin |"),
         "{paired}"
     );
+    // One set has nothing to pool; a second set with the baseline adds the pooled table.
+    assert!(!paired.contains("pooled over"), "{paired}");
+    let copy = std::fs::read_to_string(tmp.path().join("bbbp.json"))
+        .unwrap()
+        .replace(r#""dataset": "bbbp""#, r#""dataset": "clintox""#);
+    assert!(copy.contains(r#""dataset": "clintox""#), "{copy}");
+    std::fs::write(tmp.path().join("clintox.json"), copy).unwrap();
+    let (ok, pooled, stderr) = common::molkd(&["results", "--dir", dir, "--baseline", "gin"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        pooled.contains("pooled over") && pooled.contains("| Δ vs gin, mean ± s.e. |"),
+        "{pooled}"
+    );
+    std::fs::remove_file(tmp.path().join("clintox.json")).unwrap();
     let (ok, unpaired, _) = common::molkd(&["results", "--dir", dir, "--baseline", "gcn"]);
     assert!(
         ok && unpaired.contains("bbbp: no gcn runs to pair with"),

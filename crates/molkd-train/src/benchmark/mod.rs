@@ -10,7 +10,8 @@
 //! every run) and `OUT/<dataset>.svg` (mean validation / test curves per method).
 //! [`comparison_table`] puts the data sets of a results directory side by side (`molkd
 //! results`); [`paired_table`] sets each method against a baseline on matched seeds (`molkd
-//! results --baseline gin`); [`BenchmarkResults::seed_table`] lists every run (`molkd results
+//! results --baseline gin`), and [`pooled_table`] pools those differences over the data sets;
+//! [`BenchmarkResults::seed_table`] lists every run (`molkd results
 //! --per-seed`).
 
 #[cfg(test)]
@@ -21,7 +22,7 @@ mod seeds;
 mod set;
 mod table;
 
-pub use paired::paired_table;
+pub use paired::{paired_table, pooled_table};
 pub use set::{BenchmarkSet, QM9_FILE, Qm9Benchmark};
 pub use table::{ScoreAt, comparison_table, load_results};
 
