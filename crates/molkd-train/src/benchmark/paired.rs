@@ -138,14 +138,13 @@ fn better_sign(metric: TaskMetric) -> f64 {
     }
 }
 
+/// Per (method, epochs): (seed, the method's score, the baseline's score) on matched seeds.
+type MatchedPairs = BTreeMap<(String, usize), Vec<(u64, f64, f64)>>;
+
 /// Per (method, epochs) other than `baseline`: (seed, its score, the baseline's score) on the
 /// seeds both ran at those epochs, scaled for display, in seed order; methods sharing no seed
 /// with the baseline are left out. `None` when the baseline has no runs.
-fn matched_pairs(
-    results: &BenchmarkResults,
-    baseline: &str,
-    at: ScoreAt,
-) -> Option<BTreeMap<(String, usize), Vec<(u64, f64, f64)>>> {
+fn matched_pairs(results: &BenchmarkResults, baseline: &str, at: ScoreAt) -> Option<MatchedPairs> {
     let scale = display_scale(results.metric);
     let groups = results.by_method();
     // (epochs, seed) -> baseline score.
