@@ -23,7 +23,6 @@ use crate::finetune::TaskMetric;
 /// assert!(paired_table(&empty, "gin", ScoreAt::BestValid).is_none());
 /// ```
 pub fn paired_table(results: &BenchmarkResults, baseline: &str, at: ScoreAt) -> Option<String> {
-    let sign = better_sign(results.metric);
     let mut s = format!(
         "| method | epochs | seeds | mean | baseline mean | Δ vs {baseline} | Δ per seed | better |\n\
          |---|---|---|---|---|---|---|---|\n"
@@ -40,7 +39,10 @@ pub fn paired_table(results: &BenchmarkResults, baseline: &str, at: ScoreAt) -> 
             .iter()
             .map(|(seed, a, b)| format!("{:+.2} (s{seed})", a - b))
             .collect();
-        let wins = deltas.iter().filter(|d| **d * sign > 0.0).count();
+        let wins = deltas
+            .iter()
+            .filter(|d| results.metric.better(**d, 0.0))
+            .count();
         let _ = writeln!(
             s,
             "| {method} | {epochs} | {n} | {} | {} | {}{} | {} | {wins}/{n} |",
@@ -95,11 +97,11 @@ pub fn pooled_table(sets: &[BenchmarkResults], baseline: &str, at: ScoreAt) -> O
     }
     let mut s = String::new();
     for (metric, names, pooled) in by_metric.iter().filter(|(_, names, _)| names.len() > 1) {
-        let sign = better_sign(*metric);
-        let unit = if *metric == TaskMetric::RocAuc {
-            "ROC-AUC × 100"
+        let scale = display_scale(*metric);
+        let unit = if scale == 1.0 {
+            metric.name().to_string()
         } else {
-            "RMSE"
+            format!("{} × {scale}", metric.name())
         };
         let _ = write!(
             s,
@@ -112,8 +114,8 @@ pub fn pooled_table(sets: &[BenchmarkResults], baseline: &str, at: ScoreAt) -> O
         for ((method, epochs), (count, deltas)) in pooled {
             let n = deltas.len();
             let (dm, dsd) = mean_std(deltas);
-            let wins = deltas.iter().filter(|d| **d * sign > 0.0).count();
-            let losses = deltas.iter().filter(|d| **d * sign < 0.0).count();
+            let wins = deltas.iter().filter(|d| metric.better(**d, 0.0)).count();
+            let losses = deltas.iter().filter(|d| metric.better(0.0, **d)).count();
             let spread = if n > 1 {
                 format!(" ± {:.2}", dsd / (n as f64).sqrt())
             } else {
@@ -127,15 +129,6 @@ pub fn pooled_table(sets: &[BenchmarkResults], baseline: &str, at: ScoreAt) -> O
         }
     }
     (!s.is_empty()).then_some(s)
-}
-
-/// +1 where a higher score is better (ROC-AUC), −1 where lower is (RMSE).
-fn better_sign(metric: TaskMetric) -> f64 {
-    if metric == TaskMetric::RocAuc {
-        1.0
-    } else {
-        -1.0
-    }
 }
 
 /// Per (method, epochs): (seed, the method's score, the baseline's score) on matched seeds.
