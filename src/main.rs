@@ -140,6 +140,11 @@ enum Command {
         /// last-epoch test score and the wall time.
         #[arg(long)]
         per_seed: bool,
+        /// Only these data sets, by name (comma-separated, e.g. `bbbp,tox21`), so a pooled
+        /// comparison can be kept to the sets every method has run; default every
+        /// `<dataset>.json` in the directory.
+        #[arg(long, value_delimiter = ',', value_name = "SET,...")]
+        sets: Vec<String>,
     },
     /// Predict with a model from `molkd train`: writes a CSV `smiles,<task>...,error`
     /// (probabilities for classification).
@@ -281,10 +286,20 @@ fn run(cli: Cli) -> CliResult {
             last_epoch,
             baseline,
             per_seed,
+            sets,
         } => {
-            let results = load_results(&dir)?;
+            let mut results = load_results(&dir)?;
             if results.is_empty() {
                 return Err(format!("{}: no <dataset>.json results in it", dir.display()).into());
+            }
+            if let Some(missing) = sets
+                .iter()
+                .find(|s| !results.iter().any(|r| &r.dataset == *s))
+            {
+                return Err(format!("--sets: no {missing}.json in {}", dir.display()).into());
+            }
+            if !sets.is_empty() {
+                results.retain(|r| sets.contains(&r.dataset));
             }
             let at = if last_epoch {
                 ScoreAt::LastEpoch

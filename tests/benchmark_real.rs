@@ -94,6 +94,26 @@ fn bbbp_sweep_writes_results_and_resumes() {
         pooled.contains("pooled over") && pooled.contains("| Δ vs gin, mean ± s.e. |"),
         "{pooled}"
     );
+    // `--sets` keeps the named sets only: bbbp alone has nothing to pool.
+    let (ok, one, stderr) = common::molkd(&[
+        "results",
+        "--dir",
+        dir,
+        "--baseline",
+        "gin",
+        "--sets",
+        "bbbp",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        !one.contains("clintox") && !one.contains("pooled over"),
+        "{one}"
+    );
+    let (ok, _, stderr) = common::molkd(&["results", "--dir", dir, "--sets", "bbbp,tox21"]);
+    assert!(
+        !ok && stderr.contains("--sets: no tox21.json in"),
+        "{stderr}"
+    );
     std::fs::remove_file(tmp.path().join("clintox.json")).unwrap();
     let (ok, unpaired, _) = common::molkd(&["results", "--dir", dir, "--baseline", "gcn"]);
     assert!(
